@@ -1,0 +1,38 @@
+# The README's two commands: `make demo` and `make test`. Everything else serves them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DIR ?= .demo
+
+.PHONY: demo test venv system-deps lint bench clean
+
+demo: venv
+	$(BIN)/bianmin demo --data-dir $(DEMO_DIR)
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+venv: $(STAMP)
+
+# Debian packages first (python3-venv included), then the project with its test extras.
+$(STAMP): pyproject.toml packaging/debian-packages.txt packaging/system-deps.sh
+	PYTHON=$(PYTHON) sh packaging/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+system-deps:
+	PYTHON=$(PYTHON) sh packaging/system-deps.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench: venv
+	$(BIN)/python bench/store.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Device roles the application uses, discovery, the registry binding config to drivers, health."""

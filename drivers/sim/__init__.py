@@ -1,0 +1,1 @@
+"""Simulators that speak the devices' own bytes, selected by ``sim://`` ports."""

@@ -1,0 +1,356 @@
+"""The ``bianmin`` command: one entry point, one subcommand per job (docs/cli.md).
+
+Output contracts used from outside (``--json`` keys, exit codes) are documented in
+docs/cli.md and tested; change them only with the docs. Errors reach the user as plain
+Chinese and English text on stderr with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+import tomllib
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from offline_store.errors import StoreError
+from offline_store.site import Site
+
+from . import __version__, catalogue_loader, paths
+from .config import ConfigError, SiteConfig, dump_defaults, find_config, load_config
+from .domain.catalogue import CatalogueError
+from .domain.workdays import CalendarError, WorkdayCalendar, parse_override
+from .site_context import create_site, open_site, site_health
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_FAILED = 1  # the command ran and the answer is "not ok" (store check)
+EXIT_ERROR = 2  # the command could not do its job
+
+
+def plain_errors(fn: F) -> F:
+    """Turn the project's errors into a plain message and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            _fail("配置文件有误 / The configuration file has problems:", str(exc))
+        except CatalogueError as exc:
+            _fail("事项清单有误 / The catalogue has problems:", str(exc))
+        except (StoreError, CalendarError) as exc:
+            _fail("错误 / Error:", str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(title: str, detail: str) -> None:
+    click.echo(f"{title}\n{detail}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def data_dir_option(fn: F) -> F:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="站点数据目录 / The site's data directory (default: $BIANMIN_DATA_DIR, "
+        "/var/lib/bianmin for the installed service, else the user data directory).",
+    )(fn)
+
+
+def config_option(fn: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="站点配置文件 / The site configuration file (default: $BIANMIN_CONFIG, "
+        "else <data dir>/site.toml when present).",
+    )(fn)
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="以 JSON 输出 / Print JSON on stdout.")(fn)
+
+
+def _context(data_dir: Path | None, config_path: Path | None) -> tuple[Path, SiteConfig]:
+    resolved = paths.data_dir(data_dir)
+    return resolved, load_config(find_config(config_path, resolved))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bianmin")
+def cli() -> None:
+    """便民 Bianmin: 乡镇便民服务中心与村代办点的自助终端、窗口设备和离线存储。
+
+    Self-service terminals, counter devices and the offline site store of township
+    service centres and village service points.
+    """
+
+
+# --- store ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def store() -> None:
+    """站点数据存储 / The site store: create it and check its health."""
+
+
+@store.command("init")
+@data_dir_option
+@config_option
+@json_option
+@plain_errors
+def store_init(data_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+    """创建站点数据存储和站点密钥 / Create the site store and the site key.
+
+    Safe to run again: an existing store and key are kept, never replaced.
+    """
+    directory, config = _context(data_dir, config_path)
+    site, created = create_site(directory, config)
+    with site:
+        result = {"data_dir": str(directory), "created": created,
+                  "schema_version": site.store.schema_version(), "cipher": site.keys.cipher}
+    if as_json:
+        _emit(result)
+    elif created:
+        click.echo(f"已创建站点数据存储 / Created the site store in {directory}")
+    else:
+        click.echo(f"站点数据存储已存在，未做改动 / The site store in {directory} exists; "
+                   "nothing was changed")
+
+
+@store.command("check")
+@data_dir_option
+@config_option
+@json_option
+@plain_errors
+def store_check(data_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+    """检查存储完整性、结构版本、密钥和材料文件 / Check the store's integrity, schema,
+    key and material files.
+
+    Exits 0 only when everything is ok, 1 otherwise.
+    """
+    directory, config = _context(data_dir, config_path)
+    report = site_health(directory, config)
+    if as_json:
+        _emit(report)
+    else:
+        verdict = "正常 / ok" if report["ok"] else "有问题 / NOT ok"
+        click.echo(f"{report['path']}: {verdict}")
+        click.echo(f"  schema {report['schema_version']} (code {report['code_schema_version']}),"
+                   f" integrity: {report['integrity']}")
+        for problem in report["problems"]:
+            click.echo(f"  - {problem}")
+    sys.exit(0 if report["ok"] else EXIT_FAILED)
+
+
+# --- catalogue -----------------------------------------------------------------------------
+
+
+@cli.group()
+def catalogue() -> None:
+    """事项清单 / The service catalogue: items (事项) and bundles (一件事)."""
+
+
+@catalogue.command("list")
+@data_dir_option
+@config_option
+@json_option
+@plain_errors
+def catalogue_list(data_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+    """列出当前事项清单 / List the current catalogue's items and bundles."""
+    directory, config = _context(data_dir, config_path)
+    with open_site(directory, config) as site:
+        found = catalogue_loader.current(site)
+    if found is None:
+        click.echo("尚未载入事项清单 / No catalogue loaded yet: "
+                   "run `bianmin catalogue load --sample` or wait for sync.", err=True)
+        listing: dict[str, Any] = {"version": None, "sample": False, "items": [], "bundles": []}
+    else:
+        listing = found[0].listing()
+    if as_json:
+        _emit(listing)
+        return
+    if listing.get("sample"):
+        click.echo("示例数据，非官方事项清单 / Sample data, not an official catalogue")
+    for item in listing["items"]:
+        click.echo(f"{item['code']}  {item['level']}  {item['category']}  {item['name']}")
+    for bundle in listing["bundles"]:
+        click.echo(f"{bundle['code']}  {bundle['level']}  一件事  {bundle['name']}"
+                   f"  ({len(bundle['materials'])} 项材料 materials)")
+
+
+@catalogue.command("load")
+@data_dir_option
+@config_option
+@json_option
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sample", is_flag=True, help="载入随附的示例清单 / Load the shipped sample.")
+@plain_errors
+def catalogue_load(data_dir: Path | None, config_path: Path | None, as_json: bool,
+                   file: Path | None, sample: bool) -> None:
+    """从文件载入事项清单 / Validate a catalogue file and make it the current version."""
+    if (file is None) == (not sample):
+        raise click.UsageError("give a FILE or --sample (one of them)")
+    directory, config = _context(data_dir, config_path)
+    parsed, source = catalogue_loader.read_file(file)
+    with open_site(directory, config) as site:
+        catalogue_loader.save(site, parsed, source)
+    result = {"version": parsed.version, "sample": parsed.sample, "items": len(parsed.items),
+              "bundles": len(parsed.bundles), "source": source}
+    if as_json:
+        _emit(result)
+    else:
+        click.echo(f"已载入事项清单 / Loaded catalogue {parsed.version}: "
+                   f"{len(parsed.items)} items, {len(parsed.bundles)} bundles")
+
+
+# --- calendar ------------------------------------------------------------------------------
+
+
+@cli.group()
+def calendar() -> None:
+    """工作日历 / The working-day calendar (holidays and 调休)."""
+
+
+def _calendar(config_path: Path | None, data_dir: Path | None,
+              override: Path | None) -> WorkdayCalendar:
+    if override is None:
+        config = load_config(find_config(config_path, paths.data_dir(data_dir)))
+        override = Path(config.calendar.override_file) if config.calendar.override_file else None
+    if override is None:
+        return WorkdayCalendar()
+    try:
+        data = tomllib.loads(override.read_text("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CalendarError(f"{override}: {exc}") from exc
+    try:
+        return WorkdayCalendar(parse_override(data))
+    except CalendarError as exc:
+        raise CalendarError(f"{override}: {exc}") from exc
+
+
+@calendar.command("add-working-days")
+@click.argument("date", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("n", type=click.IntRange(min=0))
+@click.option("--override", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="节假日补充文件 / Holiday override file (default: calendar.override_file "
+              "of the configuration).")
+@config_option
+@data_dir_option
+@plain_errors
+def add_working_days(date: dt.datetime, n: int, override: Path | None,
+                     config_path: Path | None, data_dir: Path | None) -> None:
+    """打印 DATE 之后第 N 个工作日 / Print the date N working days after DATE.
+
+    DATE itself is not counted; the answer is printed as YYYY-MM-DD.
+    """
+    cal = _calendar(config_path, data_dir, override)
+    click.echo(cal.add_working_days(date.date(), n).isoformat())
+    if cal.estimated_years:
+        years = ", ".join(str(y) for y in sorted(cal.estimated_years))
+        click.echo(f"注意：{years} 年的节假日安排未知，按周一至周五估算，请补充节假日文件。\n"
+                   f"Note: the holidays of {years} are not known; Monday to Friday were "
+                   "counted. Add them to the calendar override file.", err=True)
+
+
+# --- config --------------------------------------------------------------------------------
+
+
+@cli.group()
+def config() -> None:
+    """站点配置 / The site configuration file (docs/configuration.md)."""
+
+
+@config.command("check")
+@config_option
+@data_dir_option
+@json_option
+@plain_errors
+def config_check(config_path: Path | None, data_dir: Path | None, as_json: bool) -> None:
+    """检查配置文件 / Validate the configuration file and show where it was found."""
+    path = find_config(config_path, paths.data_dir(data_dir))
+    loaded = load_config(path)
+    if as_json:
+        _emit({"ok": True, "file": str(path) if path else None,
+               "config": loaded.model_dump(mode="json")})
+    else:
+        click.echo(f"配置正确 / The configuration is valid: {path or '(defaults)'}")
+
+
+@config.command("defaults")
+def config_defaults() -> None:
+    """打印带注释的默认配置 / Print the documented default configuration as TOML."""
+    click.echo(dump_defaults(), nl=False)
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@data_dir_option
+@plain_errors
+def demo(data_dir: Path | None) -> None:
+    """演示站点 / Set up the demo site on this machine and print a summary."""
+    directory = data_dir or Path(".demo")
+    config_path = directory / "site.toml"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not config_path.exists():
+        config_path.write_text(dump_defaults(), "utf-8")
+    config = load_config(config_path)
+    site, created = create_site(directory, config)
+    with site:
+        found = catalogue_loader.current(site)
+        if found is None:
+            parsed, source = catalogue_loader.read_file(None)
+            catalogue_loader.save(site, parsed, source)
+            found = catalogue_loader.current(site)
+        assert found is not None
+        _print_summary(site, directory, config, found[0], created)
+
+
+def _print_summary(site: Site, directory: Path, config: SiteConfig, cat: Any,
+                   created: bool) -> None:
+    today = dt.date.today()
+    cal = WorkdayCalendar()
+    per_category = Counter(item.category for item in cat.items.values())
+    lines = [
+        f"便民 Bianmin {__version__} — 演示站点 / demo site"
+        + ("（新建 / new）" if created else ""),
+        f"站点 Site:            {config.site.code} {config.site.name}",
+        f"数据目录 Data dir:    {directory.resolve()}",
+        f"存储 Store:           schema {site.store.schema_version()}, "
+        f"{'ok' if site.store.check(full=False).ok else 'NOT ok'}, cipher {site.keys.cipher}",
+        f"事项清单 Catalogue:   {cat.version}"
+        + (" （示例数据 / sample data）" if cat.sample else "")
+        + f": {len(cat.items)} 事项 items, {len(cat.bundles)} 一件事 bundles",
+    ]
+    lines += [f"    {name:<8} {count:>3}" for name, count in sorted(per_category.items())]
+    lines += [f"    一件事 {b.name}" for b in cat.bundles.values()]
+    promised = cal.add_working_days(today, 15)
+    lines.append(f"工作日 Working days:  {today} {'工作日' if cal.is_workday(today) else '休息日'};"
+                 f" +15 个工作日 working days -> {promised}")
+    lines.append(f"下一步 Next:          bianmin catalogue list --data-dir {directory}")
+    click.echo("\n".join(lines))
+
+
+def main() -> None:
+    cli(prog_name="bianmin")
+
+
+if __name__ == "__main__":
+    main()

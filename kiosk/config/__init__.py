@@ -1,0 +1,66 @@
+"""The site configuration: ``site.toml`` read into a typed, documented schema.
+
+``load_config(path)`` returns a :class:`SiteConfig` or raises :class:`ConfigError` listing
+every problem with its file, line and key.  The config object is passed in to whoever
+needs it; nothing reads a global.
+"""
+
+from .loader import (
+    CONFIG_ENV,
+    CONFIG_FILE_NAME,
+    ConfigError,
+    ConfigProblem,
+    FieldDoc,
+    dump_defaults,
+    field_docs,
+    find_config,
+    format_key,
+    load_config,
+    parse_config,
+    resolve_relative,
+)
+from .schema import (
+    PORT_SCHEMES,
+    ROLES,
+    CalendarSection,
+    CryptoSection,
+    DeviceConfig,
+    PrinterProfile,
+    QueueSection,
+    RetentionSection,
+    Role,
+    SiteConfig,
+    SiteSection,
+    StationSection,
+    StoreSection,
+)
+from .toml_locate import locate
+
+__all__ = [
+    "CONFIG_ENV",
+    "CONFIG_FILE_NAME",
+    "PORT_SCHEMES",
+    "ROLES",
+    "CalendarSection",
+    "ConfigError",
+    "ConfigProblem",
+    "CryptoSection",
+    "DeviceConfig",
+    "FieldDoc",
+    "PrinterProfile",
+    "QueueSection",
+    "RetentionSection",
+    "Role",
+    "SiteConfig",
+    "SiteSection",
+    "StationSection",
+    "StoreSection",
+    "dump_defaults",
+    "field_docs",
+    "find_config",
+    "format_key",
+    "load_config",
+    "locate",
+    "parse_config",
+    "resolve_relative",
+]

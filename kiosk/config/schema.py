@@ -1,0 +1,332 @@
+"""The site configuration schema: every key of ``site.toml``, its type, default and unit.
+
+The defaults live here and nowhere else.  Each field is followed by an attribute docstring
+(pydantic reads it as the field's description); ``dump_defaults()`` turns those into the
+comments of the example file and ``docs/configuration.md`` lists them.  Every ``int`` or
+``float`` field's docstring states its unit as ``Unit: <unit>.``.
+
+Models are strict (``"30"`` is not an integer), frozen, and reject unknown keys.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+Role = Literal[
+    "id_card_reader",
+    "ticket_printer",
+    "receipt_printer",
+    "document_camera",
+    "rating_terminal",
+    "code_scanner",
+    "window_sign",
+    "announcer",
+]
+"""The device roles a site can configure, one ``[devices.<role>]`` table each."""
+
+ROLES: tuple[str, ...] = get_args(Role)
+
+PORT_SCHEMES: tuple[str, ...] = ("serial", "usb", "tcp", "file", "sim")
+"""URL schemes a device ``port`` may use."""
+
+_PORT_EXAMPLES = "serial:///dev/ttyUSB0?baud=115200, tcp://192.168.1.50:9100, sim://escpos-generic"
+
+# Error type for messages written for people; the loader passes them through unchanged.
+PLAIN_ERROR = "bianmin_config"
+
+
+def _plain(message: str, **ctx: Any) -> PydanticCustomError:
+    # pydantic-core only substitutes "{name}" for names in ctx, so the message needs no escaping.
+    return PydanticCustomError(PLAIN_ERROR, message, ctx or None)
+
+
+def _option_value(value: object) -> str | int | float | bool:
+    # A plain validator instead of a union: a union reports one error per member type.
+    if isinstance(value, str | int | float | bool):
+        return value
+    got = {list: "an array", dict: "a table"}.get(type(value), "a date or time")
+    raise _plain(f"must be a string, a number or true/false, got {got}")
+
+
+OptionValue = Annotated[str | int | float | bool, PlainValidator(_option_value)]
+
+_STRICT = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True, frozen=True)
+
+
+class SiteSection(BaseModel):
+    """``[site]``: who this site is."""
+
+    model_config = _STRICT
+
+    code: str = Field(default="DEMO-0001", min_length=1)
+    """The site code the county assigns at enrolment; it prefixes receipt numbers
+    (``<code>-<yyyymmdd>-<seq>``) and identifies the site to the county hub."""
+
+    name: str = Field(default="演示镇便民服务中心", min_length=1)
+    """The site's name as printed on tickets and receipts and shown on screens."""
+
+    kind: Literal["township", "village"] = "township"
+    """``township`` for a township or street service centre (便民服务中心), ``village`` for a
+    village or community service point (便民服务站, 代办点)."""
+
+    township: str = ""
+    """The township (乡镇/街道) the site is in or belongs to; empty if not needed."""
+
+    village: str = ""
+    """The village or community (村/社区) of a village service point; empty for a township
+    centre."""
+
+    timezone: str = "Asia/Shanghai"
+    """IANA time zone in which times are shown and the day starts; times are stored in UTC."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _plain(
+                f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
+            ) from None
+        return value
+
+
+class StationSection(BaseModel):
+    """``[station]``: where the site service listens for the screens on the LAN."""
+
+    model_config = _STRICT
+
+    host: str = Field(default="127.0.0.1", min_length=1)
+    """Address the station listens on; ``0.0.0.0`` to serve counter PCs across the LAN."""
+
+    port: int = Field(default=8470, ge=1, le=65535)
+    """Port of the station's HTTP and WebSocket API. Unit: TCP port."""
+
+
+class PrinterProfile(BaseModel):
+    """``[printer_profiles.<name>]``: how to print Chinese text on one model of printer."""
+
+    model_config = _STRICT
+
+    encoding: Literal["gb18030", "gbk"] = "gb18030"
+    """Character encoding the printer's Chinese font expects."""
+
+    paper_width_mm: int = 80
+    """Width of the paper roll, 58 or 80. Unit: mm."""
+
+    dots_per_line: int = Field(default=576, gt=0)
+    """Printable width for images (576 on 80 mm paper, 384 on 58 mm). Unit: dots."""
+
+    chars_per_line: int = Field(default=48, gt=0)
+    """Characters per line in the normal font; a Chinese character takes two. Unit: count
+    (half-width characters)."""
+
+    cut: bool = True
+    """Cut the paper after each ticket or receipt (needs a printer with a cutter)."""
+
+    image_fallback: bool = True
+    """Print characters the printer's font lacks (rare characters in names) as an image
+    instead of a placeholder."""
+
+    @field_validator("paper_width_mm")
+    @classmethod
+    def _known_width(cls, value: int) -> int:
+        if value not in (58, 80):
+            raise _plain(f"must be 58 or 80 (got {value})")
+        return value
+
+
+class DeviceConfig(BaseModel):
+    """``[devices.<role>]``: which driver serves a role and where the device is plugged in."""
+
+    model_config = _STRICT
+
+    driver: str = Field(min_length=1)
+    """Driver model slug, e.g. ``escpos-generic``."""
+
+    port: str
+    """Where the device is, as a URL: ``serial:///dev/ttyUSB0?baud=115200``,
+    ``usb://VID:PID``, ``tcp://host:9100``, ``file:///path`` or ``sim://NAME`` for the
+    simulator."""
+
+    printer_profile: str | None = None
+    """Name of a ``[printer_profiles.<name>]`` table, for printers; unset means the
+    ``default`` profile."""
+
+    options: dict[str, OptionValue] = Field(default_factory=dict)
+    """Driver-specific settings (strings, numbers, true/false), e.g. simulator faults."""
+
+    @field_validator("port")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme if "://" in value else ""
+        if scheme not in PORT_SCHEMES:
+            if re.fullmatch(r"/dev/\S+|COM\d+", value):
+                hint = f"did you mean 'serial://{value}'?"
+            else:
+                hint = f"for example {_PORT_EXAMPLES}"
+            schemes = ", ".join(f"{s}://" for s in PORT_SCHEMES)
+            raise _plain(f"{value!r} is not a device URL starting with one of {schemes} ({hint})")
+        if not value.split("://", 1)[1]:
+            raise _plain(f"{value!r} says nothing after {scheme}://")
+        return value
+
+
+class QueueSection(BaseModel):
+    """``[queue]``: tickets, priority and the kiosk's idle timeout."""
+
+    model_config = _STRICT
+
+    reset_hour: int = Field(default=0, ge=0, le=23)
+    """Hour, in site local time, at which the day's ticket numbers start again from 001.
+    Unit: hour of day."""
+
+    elderly_age: int = Field(default=60, ge=0, le=150)
+    """Age from which a citizen identified by ID card gets elderly priority (适老化).
+    Unit: years."""
+
+    ageing_minutes: int = Field(default=30, ge=1)
+    """A waiting ticket gains one priority step each time this much time passes, so nobody
+    waits forever behind priority tickets. Unit: minutes."""
+
+    idle_timeout_s: int = Field(default=60, ge=1)
+    """Without a touch for this long the kiosk returns to its home screen and forgets the
+    citizen. Unit: s."""
+
+
+class RetentionSection(BaseModel):
+    """``[retention]``: how long records and keys are kept."""
+
+    model_config = _STRICT
+
+    shred_grace_days: int = Field(default=30, ge=0)
+    """Days after the county acknowledged a case before its key is destroyed and its
+    personal data becomes unreadable (crypto-shredding). Unit: days."""
+
+    outbox_acked_keep_days: int = Field(default=90, ge=0)
+    """Days a sync outbox row is kept after the county acknowledged it. Unit: days."""
+
+    audit_keep_days: int = Field(default=1095, ge=0)
+    """Days audit log entries are kept. Unit: days."""
+
+    orphan_blob_minutes: int = Field(default=60, ge=1)
+    """A stored file that no record references is deleted once it is this old; the wait
+    protects files whose record is still being written. Unit: minutes."""
+
+
+class StoreSection(BaseModel):
+    """``[store]``: the site's SQLite store."""
+
+    model_config = _STRICT
+
+    busy_timeout_ms: int = Field(default=30000, ge=0)
+    """How long a write waits for the station or the sync daemon to finish theirs before
+    failing (SQLite ``busy_timeout``). Unit: ms."""
+
+
+class CryptoSection(BaseModel):
+    """``[crypto]``: encryption of personal data at rest."""
+
+    model_config = _STRICT
+
+    cipher: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
+    """Cipher for new personal data and scans; ``sm4-gcm`` where the national (国密)
+    algorithms are required."""
+
+    key_file: str = ""
+    """File holding the site key; empty means ``<data dir>/site.key``. A relative path is
+    relative to the folder of this configuration file."""
+
+    credential_name: str = Field(default="bianmin-site-key", min_length=1)
+    """File name of the site key inside ``$CREDENTIALS_DIRECTORY``, for a service that
+    systemd starts with the key passed as a credential."""
+
+
+class CalendarSection(BaseModel):
+    """``[calendar]``: the working-day calendar that deadlines run on."""
+
+    model_config = _STRICT
+
+    override_file: str = ""
+    """TOML file of public holidays and make-up working days (调休) for years the
+    chinese-calendar package does not know yet; empty for none. A relative path is relative
+    to the folder of this configuration file."""
+
+
+def _default_profiles() -> dict[str, PrinterProfile]:
+    return {"default": PrinterProfile()}
+
+
+class SiteConfig(BaseModel):
+    """The whole ``site.toml``. Every key has a default, so an empty file is valid."""
+
+    model_config = _STRICT
+
+    site: SiteSection = Field(default_factory=SiteSection)
+    """Who this site is."""
+
+    station: StationSection = Field(default_factory=StationSection)
+    """Where the site service listens."""
+
+    printer_profiles: dict[str, PrinterProfile] = Field(default_factory=_default_profiles)
+    """Printer profiles by name; devices refer to them with ``printer_profile``. A profile
+    named ``default`` always exists; ``[printer_profiles.default]`` changes it."""
+
+    devices: dict[Role, DeviceConfig] = Field(default_factory=dict)
+    """The devices plugged into this PC, by role; a role that is not listed is absent."""
+
+    queue: QueueSection = Field(default_factory=QueueSection)
+    """Tickets, priority and the kiosk's idle timeout."""
+
+    retention: RetentionSection = Field(default_factory=RetentionSection)
+    """How long records and keys are kept."""
+
+    store: StoreSection = Field(default_factory=StoreSection)
+    """The site's SQLite store."""
+
+    crypto: CryptoSection = Field(default_factory=CryptoSection)
+    """Encryption of personal data at rest."""
+
+    calendar: CalendarSection = Field(default_factory=CalendarSection)
+    """The working-day calendar."""
+
+    @field_validator("printer_profiles")
+    @classmethod
+    def _keep_default_profile(cls, value: dict[str, PrinterProfile]) -> dict[str, PrinterProfile]:
+        # Adding [printer_profiles.narrow] must not take away the profile devices fall back on.
+        return value if "default" in value else {"default": PrinterProfile(), **value}
+
+    @model_validator(mode="after")
+    def _profiles_exist(self) -> SiteConfig:
+        unknown = [
+            (role, device.printer_profile)
+            for role, device in self.devices.items()
+            if device.printer_profile is not None
+            and device.printer_profile not in self.printer_profiles
+        ]
+        if unknown:
+            known = ", ".join(self.printer_profiles) or "none defined"
+            problems = [
+                (
+                    ("devices", role, "printer_profile"),
+                    f"no printer profile named {name!r} (known profiles: {known})",
+                )
+                for role, name in unknown
+            ]
+            raise _plain("; ".join(message for _, message in problems), problems=problems)
+        return self
+
+    def printer_profile_for(self, role: Role) -> PrinterProfile:
+        """The printer profile a device uses: its ``printer_profile``, else ``default``.
+
+        :raises KeyError: if the role has no device, or it names no profile and there is no
+            ``default`` profile.
+        """
+        name = self.devices[role].printer_profile or "default"
+        return self.printer_profiles[name]

@@ -1,0 +1,1 @@
+"""The site service (LAN API) over the site store. Filled in by the queue and station issue."""

@@ -1,0 +1,1 @@
+"""Qt screens (PySide6 only here). Filled in by the counter and kiosk issues."""

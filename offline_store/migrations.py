@@ -1,0 +1,296 @@
+"""Numbered schema migrations, applied on open, each in its own ``BEGIN IMMEDIATE`` transaction.
+
+The schema version is SQLite's ``PRAGMA user_version``, which lives in the database header
+and commits or rolls back with the migration that sets it. We do not use sqlite-utils'
+``Migrations`` here: it opens each migration with a deferred ``BEGIN``, which fails at once
+with "database is locked" when the station and the sync daemon start together
+(../shared/research/sync.md §2). Two processes opening an old store at the same moment both
+take the write lock in turn; the second sees the version already raised and does nothing.
+
+Migrations are append-only: never edit one that has shipped, add the next number.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def migration(number: int) -> Callable[[Migration], Migration]:
+    def register(fn: Migration) -> Migration:
+        assert number not in MIGRATIONS, f"migration {number} registered twice"
+        MIGRATIONS[number] = fn
+        return fn
+
+    return register
+
+
+def latest() -> int:
+    return max(MIGRATIONS)
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    """Run a script statement by statement inside the caller's transaction.
+
+    ``executescript`` would COMMIT the open transaction first, splitting a migration in two.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    assert not statement.strip(), f"incomplete SQL statement: {statement!r}"
+
+
+@migration(1)
+def _m001_core(conn: sqlite3.Connection) -> None:
+    """Settings, data keys, audit log, outbox, sync cursors, blobs."""
+    _run(
+        conn,
+        """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
+
+        -- One row per data encryption key (per case, per ticket holder); `wrapped` is the key
+        -- encrypted under the site key. Crypto-shredding sets it NULL.
+        CREATE TABLE data_keys (
+            key_id TEXT PRIMARY KEY,
+            alg TEXT NOT NULL,
+            wrapped BLOB,
+            created_at TEXT NOT NULL,
+            shredded_at TEXT
+        ) STRICT;
+
+        -- What happened, by whom, to which record: never personal data itself.
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            clock_synced INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        ) STRICT;
+
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            op_id TEXT NOT NULL UNIQUE,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            op TEXT NOT NULL,
+            key_id TEXT REFERENCES data_keys(key_id),
+            payload BLOB NOT NULL,
+            blob_hashes TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            clock_synced INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'claimed', 'acked', 'rejected')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at TEXT NOT NULL,
+            claimed_until TEXT,
+            acked_at TEXT,
+            server_ref TEXT,
+            last_error TEXT
+        ) STRICT;
+        CREATE INDEX outbox_state_seq ON outbox(state, seq);
+        CREATE INDEX outbox_entity ON outbox(entity, entity_id);
+
+        CREATE TABLE sync_cursors (
+            stream TEXT PRIMARY KEY,
+            cursor TEXT,
+            handle TEXT,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+
+        -- Content-addressed files under blobs/: sha256 of the stored (encrypted) bytes.
+        CREATE TABLE blobs (
+            sha256 TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            key_id TEXT REFERENCES data_keys(key_id),
+            media_type TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'local'
+                CHECK (state IN ('local', 'uploading', 'uploaded', 'purged')),
+            upload_url TEXT,
+            upload_offset INTEGER NOT NULL DEFAULT 0,
+            upload_expires TEXT
+        ) STRICT;
+        """
+    )
+
+
+@migration(2)
+def _m002_catalogue(conn: sqlite3.Connection) -> None:
+    """The service catalogue (事项清单): versions, items, bundles (一件事)."""
+    _run(
+        conn,
+        """
+        CREATE TABLE catalogue_versions (
+            version TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            sample INTEGER NOT NULL,
+            loaded_at TEXT NOT NULL,
+            is_current INTEGER NOT NULL DEFAULT 0,
+            body TEXT NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX catalogue_one_current ON catalogue_versions(is_current)
+            WHERE is_current = 1;
+
+        CREATE TABLE catalogue_items (
+            version TEXT NOT NULL REFERENCES catalogue_versions(version) ON DELETE CASCADE,
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            category TEXT NOT NULL,
+            level TEXT NOT NULL,
+            window_category TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (version, code)
+        ) STRICT;
+
+        CREATE TABLE catalogue_bundles (
+            version TEXT NOT NULL REFERENCES catalogue_versions(version) ON DELETE CASCADE,
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (version, code)
+        ) STRICT;
+        """
+    )
+
+
+@migration(3)
+def _m003_queue(conn: sqlite3.Connection) -> None:
+    """Queue tickets (A001 per category per day) and their events."""
+    _run(
+        conn,
+        """
+        CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,
+            service_day TEXT NOT NULL,
+            category TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            number TEXT NOT NULL,
+            status TEXT NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 0,
+            channel TEXT NOT NULL,
+            key_id TEXT REFERENCES data_keys(key_id),
+            holder_index BLOB,
+            holder BLOB,
+            issued_at TEXT NOT NULL,
+            clock_synced INTEGER NOT NULL,
+            UNIQUE (service_day, category, seq)
+        ) STRICT;
+        CREATE INDEX tickets_holder ON tickets(holder_index) WHERE holder_index IS NOT NULL;
+
+        CREATE TABLE queue_events (
+            id TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            kind TEXT NOT NULL,
+            window TEXT,
+            clerk TEXT,
+            at TEXT NOT NULL,
+            clock_synced INTEGER NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        ) STRICT;
+        CREATE INDEX queue_events_ticket ON queue_events(ticket_id);
+        """
+    )
+
+
+@migration(4)
+def _m004_cases(conn: sqlite3.Connection) -> None:
+    """Cases (办件), their materials and captured pages, receipt number counters."""
+    _run(
+        conn,
+        """
+        CREATE TABLE cases (
+            id TEXT PRIMARY KEY,
+            receipt_no TEXT NOT NULL UNIQUE,
+            official_no TEXT,
+            item_codes TEXT NOT NULL,
+            bundle_code TEXT,
+            catalogue_version TEXT NOT NULL,
+            key_id TEXT NOT NULL REFERENCES data_keys(key_id),
+            applicant_index BLOB NOT NULL,
+            applicant BLOB NOT NULL,
+            agent BLOB,
+            status TEXT NOT NULL,
+            accepted_at TEXT NOT NULL,
+            clock_synced INTEGER NOT NULL,
+            promised_date TEXT,
+            ticket_id TEXT REFERENCES tickets(id),
+            updated_at TEXT NOT NULL,
+            shredded_at TEXT
+        ) STRICT;
+        CREATE INDEX cases_applicant ON cases(applicant_index);
+
+        CREATE TABLE case_materials (
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            material_code TEXT NOT NULL,
+            state TEXT NOT NULL
+                CHECK (state IN ('captured', 'waived', 'deferred', 'missing')),
+            detail BLOB,
+            due_date TEXT,
+            PRIMARY KEY (case_id, material_code)
+        ) STRICT;
+
+        CREATE TABLE case_pages (
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            material_code TEXT NOT NULL,
+            page_no INTEGER NOT NULL,
+            blob_sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+            PRIMARY KEY (case_id, material_code, page_no)
+        ) STRICT;
+        CREATE INDEX case_pages_blob ON case_pages(blob_sha256);
+
+        CREATE TABLE receipt_counters (
+            day TEXT PRIMARY KEY,
+            last_seq INTEGER NOT NULL
+        ) STRICT;
+        """
+    )
+
+
+@migration(5)
+def _m005_ratings(conn: sqlite3.Connection) -> None:
+    """Ratings (好差评, 一次一评) and the rectification tasks a bad rating opens."""
+    _run(
+        conn,
+        """
+        CREATE TABLE ratings (
+            id TEXT PRIMARY KEY,
+            level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
+            dimensions TEXT NOT NULL DEFAULT '{}',
+            reasons TEXT NOT NULL DEFAULT '[]',
+            comment BLOB,
+            key_id TEXT REFERENCES data_keys(key_id),
+            case_id TEXT REFERENCES cases(id),
+            ticket_id TEXT REFERENCES tickets(id),
+            window TEXT,
+            clerk TEXT,
+            channel TEXT NOT NULL,
+            rated_at TEXT NOT NULL,
+            clock_synced INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE rectifications (
+            id TEXT PRIMARY KEY,
+            rating_id TEXT NOT NULL REFERENCES ratings(id),
+            stage TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            status TEXT NOT NULL,
+            history TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        """
+    )

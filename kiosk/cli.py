@@ -12,6 +12,7 @@ import functools
 import json
 import sys
 import tomllib
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,7 @@ from offline_store.site import Site
 
 from . import __version__, catalogue_loader, paths
 from .config import ConfigError, SiteConfig, dump_defaults, find_config, load_config
-from .domain.catalogue import CatalogueError
+from .domain.catalogue import CATEGORIES, CatalogueError
 from .domain.workdays import CalendarError, WorkdayCalendar, parse_override
 from .site_context import create_site, open_site, site_health
 
@@ -179,7 +180,8 @@ def catalogue_list(data_dir: Path | None, config_path: Path | None, as_json: boo
     if found is None:
         click.echo("尚未载入事项清单 / No catalogue loaded yet: "
                    "run `bianmin catalogue load --sample` or wait for sync.", err=True)
-        listing: dict[str, Any] = {"version": None, "sample": False, "items": [], "bundles": []}
+        listing: dict[str, Any] = {"version": None, "sample": False, "notice": None,
+                                   "items": [], "bundles": []}
     else:
         listing = found[0].listing()
     if as_json:
@@ -245,8 +247,8 @@ def _calendar(config_path: Path | None, data_dir: Path | None,
 
 
 @calendar.command("add-working-days")
-@click.argument("date", type=click.DateTime(formats=["%Y-%m-%d"]))
-@click.argument("n", type=click.IntRange(min=0))
+@click.argument("date", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("n", type=click.IntRange(min=0, max=3650))
 @click.option("--override", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="节假日补充文件 / Holiday override file (default: calendar.override_file "
               "of the configuration).")
@@ -260,7 +262,11 @@ def add_working_days(date: dt.datetime, n: int, override: Path | None,
     DATE itself is not counted; the answer is printed as YYYY-MM-DD.
     """
     cal = _calendar(config_path, data_dir, override)
-    click.echo(cal.add_working_days(date.date(), n).isoformat())
+    try:
+        answer = cal.add_working_days(date.date(), n)
+    except OverflowError:
+        raise CalendarError(f"{date.date()} + {n} working days is past 9999-12-31") from None
+    click.echo(answer.isoformat())
     if cal.estimated_years:
         years = ", ".join(str(y) for y in sorted(cal.estimated_years))
         click.echo(f"注意：{years} 年的节假日安排未知，按周一至周五估算，请补充节假日文件。\n"
@@ -320,32 +326,43 @@ def demo(data_dir: Path | None) -> None:
             catalogue_loader.save(site, parsed, source)
             found = catalogue_loader.current(site)
         assert found is not None
-        _print_summary(site, directory, config, found[0], created)
+        cal = _calendar(config_path, directory, None)
+        _print_summary(site, directory, config, found[0], cal, created)
 
 
 def _print_summary(site: Site, directory: Path, config: SiteConfig, cat: Any,
-                   created: bool) -> None:
+                   cal: WorkdayCalendar, created: bool) -> None:
     today = dt.date.today()
-    cal = WorkdayCalendar()
     per_category = Counter(item.category for item in cat.items.values())
-    lines = [
-        f"便民 Bianmin {__version__} — 演示站点 / demo site"
-        + ("（新建 / new）" if created else ""),
-        f"站点 Site:            {config.site.code} {config.site.name}",
-        f"数据目录 Data dir:    {directory.resolve()}",
-        f"存储 Store:           schema {site.store.schema_version()}, "
-        f"{'ok' if site.store.check(full=False).ok else 'NOT ok'}, cipher {site.keys.cipher}",
-        f"事项清单 Catalogue:   {cat.version}"
-        + (" （示例数据 / sample data）" if cat.sample else "")
-        + f": {len(cat.items)} 事项 items, {len(cat.bundles)} 一件事 bundles",
-    ]
-    lines += [f"    {name:<8} {count:>3}" for name, count in sorted(per_category.items())]
-    lines += [f"    一件事 {b.name}" for b in cat.bundles.values()]
+    store_ok = "ok" if site.store.check(full=False).ok else "NOT ok"
     promised = cal.add_working_days(today, 15)
-    lines.append(f"工作日 Working days:  {today} {'工作日' if cal.is_workday(today) else '休息日'};"
-                 f" +15 个工作日 working days -> {promised}")
-    lines.append(f"下一步 Next:          bianmin catalogue list --data-dir {directory}")
+    sample = " （示例数据 / sample data）" if cat.sample else ""
+    rows = [
+        ("站点 Site:", f"{config.site.code} {config.site.name}"),
+        ("数据目录 Data dir:", str(directory.resolve())),
+        ("存储 Store:", f"schema {site.store.schema_version()}, {store_ok}, "
+                       f"cipher {site.keys.cipher}"),
+        ("事项清单 Catalogue:", f"{cat.version}{sample}: {len(cat.items)} 事项 items, "
+                              f"{len(cat.bundles)} 一件事 bundles"),
+    ]
+    rows += [("", f"{_pad(name, 12)}{per_category[name]:>3}") for name in CATEGORIES
+             if per_category[name]]
+    rows += [("", f"一件事 {b.name}") for b in cat.bundles.values()]
+    rows += [
+        ("工作日 Working days:", f"{today} {'工作日' if cal.is_workday(today) else '休息日'};"
+                                f" +15 个工作日 working days -> {promised}"),
+        ("下一步 Next:", f"bianmin catalogue list --data-dir {directory}"),
+    ]
+    lines = [f"便民 Bianmin {__version__} — 演示站点 / demo site"
+             + ("（新建 / new）" if created else "")]
+    lines += [f"{_pad(label, 22)}{value}" for label, value in rows]
     click.echo("\n".join(lines))
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify for a terminal, where a Chinese character takes two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - shown)
 
 
 def main() -> None:

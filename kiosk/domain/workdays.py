@@ -55,7 +55,11 @@ def parse_override(data: Mapping[str, object]) -> Override:
         year = int(year_key)
         years.add(year)
         for name, target in (("holidays", holidays), ("workdays", workdays)):
-            for value in section.get(name, []):  # type: ignore[union-attr]
+            values = section.get(name, [])
+            if not isinstance(values, list):
+                raise CalendarError(f"[{year_key}] {name}: expected a list of dates such as "
+                                    f"[{year}-01-01]")
+            for value in values:
                 day = _as_date(value, f"[{year_key}] {name}")
                 if day.year != year:
                     raise CalendarError(f"[{year_key}] {name}: {day} is not in {year}")
@@ -97,7 +101,7 @@ class WorkdayCalendar:
             return False
         if day in self.override.workdays:
             return True
-        if day.year not in self.override.years and _library_knows(day.year):
+        if _library_knows(day.year):
             return chinese_calendar.is_workday(day)
         if day.year not in self.override.years:
             self.estimated_years.add(day.year)

@@ -136,19 +136,22 @@ def test_write_rolls_back_on_error_and_does_not_nest(tmp_path: Path) -> None:
 
 
 def test_two_processes_opening_a_new_store_at_once_migrate_it_once(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
-    pids = []
-    for _ in range(2):
-        pid = os.fork()
-        if pid == 0:
-            try:
-                open_store(path, create=True).close()
-                os._exit(0)
-            except BaseException:
-                os._exit(1)
-        pids.append(pid)
-    statuses = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
-    assert statuses == [0, 0]
-    with open_store(path) as store:
-        assert store.schema_version() == migrations.latest()
-        assert store.check().ok
+    """The station and the sync daemon start together on a fresh install. Before the WAL
+    switch was retried, half of such races failed with "database is locked"."""
+    for attempt in range(20):
+        path = tmp_path / f"s{attempt}.sqlite"
+        pids = []
+        for _ in range(2):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    open_store(path, create=True).close()
+                    os._exit(0)
+                except BaseException:
+                    os._exit(1)
+            pids.append(pid)
+        statuses = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
+        assert statuses == [0, 0], f"attempt {attempt}"
+        with open_store(path) as store:
+            assert store.schema_version() == migrations.latest()
+            assert store.check().ok

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
+from offline_store import outbox, retention
 from offline_store.errors import StoreError
 from offline_store.site import Site
 
@@ -157,6 +158,36 @@ def store_check(data_dir: Path | None, config_path: Path | None, as_json: bool) 
         for problem in report["problems"]:
             click.echo(f"  - {problem}")
     sys.exit(0 if report["ok"] else EXIT_FAILED)
+
+
+@store.command("purge")
+@data_dir_option
+@config_option
+@json_option
+@plain_errors
+def store_purge(data_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+    """按保存期限销毁个人信息并清理 / Apply the retention rules.
+
+    Destroys the personal data of records the county acknowledged more than
+    retention.shred_grace_days ago (crypto-shredding, audited), removes orphan material
+    files, and forgets delivered outbox ops and audit entries past their keep periods.
+    Run it daily (a systemd timer); safe to run at any time.
+    """
+    directory, config = _context(data_dir, config_path)
+    keep = config.retention
+    with open_site(directory, config) as site:
+        shredded = retention.purge_acknowledged(site, keep.shred_grace_days)
+        swept = site.sweep_orphan_blobs(keep.orphan_blob_minutes * 60)
+        pruned = outbox.prune_acked(site.store, site.clock, keep.outbox_acked_keep_days)
+        audit_pruned = retention.prune_audit(site, keep.audit_keep_days)
+    result = {"shredded": len(shredded), "orphan_files_removed": len(swept),
+              "outbox_pruned": pruned, "audit_pruned": audit_pruned}
+    if as_json:
+        _emit(result)
+    else:
+        click.echo(f"已销毁 {len(shredded)} 条记录的个人信息，清理 {len(swept)} 个孤立文件 / "
+                   f"Shredded {len(shredded)} records, removed {len(swept)} orphan files, "
+                   f"pruned {pruned} delivered ops and {audit_pruned} audit entries")
 
 
 # --- catalogue -----------------------------------------------------------------------------

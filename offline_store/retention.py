@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from . import audit
 from .clock import iso
 from .site import Site
 
@@ -64,3 +65,14 @@ def purge_acknowledged(site: Site, grace_days: int, actor: str = "retention") ->
     if purged:
         site.store.checkpoint()
     return purged
+
+
+def prune_audit(site: Site, keep_days: int) -> int:
+    """Forget audit entries older than ``keep_days``, except the record of this pruning."""
+    cutoff = iso(site.clock.now() - dt.timedelta(days=keep_days))
+    with site.store.write() as conn:
+        removed = conn.execute("DELETE FROM audit_log WHERE at < ?", (cutoff,)).rowcount
+        if removed:
+            audit.record(conn, site.clock, actor="retention", action="audit.pruned",
+                         subject="audit_log", detail={"count": removed, "before": cutoff})
+    return removed

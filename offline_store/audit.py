@@ -7,12 +7,12 @@ import json
 import sqlite3
 from typing import Any
 
-from .clock import iso
+from .clock import Clock, iso
 
 
 def record(
     conn: sqlite3.Connection,
-    clock: Any,
+    clock: Clock,
     *,
     actor: str,
     action: str,

@@ -11,11 +11,21 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 UTC = dt.UTC
 
 # systemd-timesyncd creates this file once the clock was synchronised since boot.
 TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
+
+
+class Clock(Protocol):
+    """What every writer is handed: the time, and whether the clock was synchronised."""
+
+    @property
+    def synced(self) -> bool: ...
+
+    def now(self) -> dt.datetime: ...
 
 
 def iso(t: dt.datetime) -> str:

@@ -239,10 +239,4 @@ def _migrate(store: Store) -> None:
             conn.execute(f"PRAGMA user_version = {number}")
 
 
-def require_ok(store: Store) -> None:
-    result = store.check()
-    if not result.ok:
-        raise StoreCorrupt(result.integrity)
-
-
-__all__ = ["CheckResult", "Store", "StoreError", "open_store", "require_ok"]
+__all__ = ["CheckResult", "Store", "StoreError", "open_store"]

@@ -13,7 +13,7 @@ from typing import Any
 from . import migrations, outbox
 from .db import SQLITE_HEADER, open_store
 from .errors import StoreError
-from .site import BLOB_DIR, KEY_FILE, STORE_FILE, Site
+from .site import STORE_FILE, Site
 
 
 def header_schema_version(path: Path) -> int:
@@ -107,4 +107,4 @@ def check_site(
     return report
 
 
-__all__ = ["BLOB_DIR", "KEY_FILE", "check_site", "header_schema_version"]
+__all__ = ["check_site", "header_schema_version"]

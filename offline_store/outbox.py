@@ -20,9 +20,9 @@ import random
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from .clock import iso
+from .clock import Clock, iso
 from .crypto import DataKey
 from .db import Store
 from .ids import new_id
@@ -30,12 +30,6 @@ from .ids import new_id
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 15 * 60.0
 PAYLOAD_CONTEXT = "outbox.payload"
-
-
-class Clock(Protocol):
-    synced: bool
-
-    def now(self) -> dt.datetime: ...
 
 
 @dataclass(frozen=True)

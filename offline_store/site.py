@@ -22,12 +22,11 @@ from typing import Any
 
 from . import audit
 from .blobs import BlobStore
-from .clock import SystemClock, iso
+from .clock import Clock, SystemClock, iso
 from .crypto import AES_256_GCM, SM4_GCM, DataKey, KeyRing, create_site_key, load_site_key
 from .db import Store, open_store
 from .errors import SiteKeyMissing, StoreError
 from .ids import new_id
-from .outbox import Clock
 
 STORE_FILE = "store.sqlite"
 BLOB_DIR = "blobs"

@@ -601,12 +601,7 @@ def _parse_items(
         if ck.obj(entry, where, _ITEM_KEYS) is None:
             continue
         code = ck.code(entry, "code", where, sample)
-        if isinstance(entry.get("code"), str) and entry["code"].strip():
-            written = entry["code"]
-            if written in seen:
-                ck.add(_at(where, "code"), f"{_show(written)} is already used by {seen[written]}")
-            else:
-                seen[written] = f"items[{i}]"
+        _claim_code(ck, entry, where, seen, f"items[{i}]")
         name = ck.text(entry, "name", where)
         name_en = ck.text(entry, "name_en", where, blank_ok=True)
         department = ck.text(entry, "department", where)
@@ -730,6 +725,28 @@ def _parse_fees(ck: _Checker, entry: dict[str, Any], where: str) -> Any:
     return Fees(amount_yuan=amount, basis=basis) if _ok(amount, basis) else _BAD
 
 
+def _claim_code(
+    ck: _Checker,
+    entry: dict[str, Any],
+    where: str,
+    seen: dict[str, str],
+    label: str,
+    item_codes: set[str] | None = None,
+) -> None:
+    """Record ``entry``'s code as used by ``label``; a code used before is a problem, and
+    so is a bundle code equal to an item code."""
+    written = entry.get("code")
+    if not (isinstance(written, str) and written.strip()):
+        return  # ck.code has reported it
+    if written in seen:
+        ck.add(_at(where, "code"), f"{_show(written)} is already used by {seen[written]}")
+    elif item_codes is not None and written in item_codes:
+        ck.add(_at(where, "code"),
+               f"{_show(written)} is already used by an item; bundle and item codes must differ")
+    else:
+        seen[written] = label
+
+
 def _parse_bundles(
     ck: _Checker, top: dict[str, Any], sample: Any, item_codes: set[str] | None
 ) -> dict[str, Bundle]:
@@ -744,18 +761,7 @@ def _parse_bundles(
         if ck.obj(entry, where, _BUNDLE_KEYS) is None:
             continue
         code = ck.code(entry, "code", where, sample)
-        if isinstance(entry.get("code"), str) and entry["code"].strip():
-            written = entry["code"]
-            if written in seen:
-                ck.add(_at(where, "code"), f"{_show(written)} is already used by {seen[written]}")
-            elif item_codes is not None and written in item_codes:
-                ck.add(
-                    _at(where, "code"),
-                    f"{_show(written)} is already used by an item; "
-                    "bundle and item codes must differ",
-                )
-            else:
-                seen[written] = f"bundles[{i}]"
+        _claim_code(ck, entry, where, seen, f"bundles[{i}]", item_codes)
         name = ck.text(entry, "name", where)
         name_en = ck.text(entry, "name_en", where, blank_ok=True)
         category = ck.text(entry, "category", where)

@@ -50,7 +50,12 @@ class CheckResult:
 
 
 class Store:
-    """An open store. Use :meth:`write` for every change and :attr:`db` for reads."""
+    """An open store. Use :meth:`write` for every change and :meth:`query` for reads.
+
+    One thread at a time: a transaction belongs to the connection, so a service with several
+    threads gives each its own Store or funnels writes through one writer (as the station
+    will). ``check_same_thread`` is off only so that the owner may be a worker thread.
+    """
 
     def __init__(self, path: Path, conn: sqlite3.Connection, busy_timeout_ms: int):
         self.path = path

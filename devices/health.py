@@ -18,7 +18,8 @@ class DeviceState(enum.Enum):
 @dataclass(frozen=True)
 class Health:
     """``message`` says what is wrong and ``hint`` what to check, each as
-    ``"中文 / English"``; both empty when the state is ok."""
+    ``"中文 / English"``. When the state is ok they are usually empty, or carry a note worth
+    showing (printer status unknown, paper nearly finished)."""
 
     state: DeviceState
     message: str = ""

@@ -20,6 +20,7 @@ import contextlib
 import os
 import select
 import socket
+import termios
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -80,7 +81,8 @@ class SerialTransport:
         try:
             self._serial.write(data)
             self._serial.flush()
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
+            # termios.error: pyserial's flush (tcdrain) on a pulled USB-serial adapter.
             raise TransportError(f"{self.name}: write failed ({exc}); is the cable still "
                                  "plugged in?") from exc
 
@@ -91,7 +93,7 @@ class SerialTransport:
             if data and max_bytes > 1 and self._serial.in_waiting:
                 data += self._serial.read(min(max_bytes - 1, self._serial.in_waiting))
             return data
-        except (serial.SerialException, OSError, TypeError) as exc:
+        except (serial.SerialException, OSError, TypeError, termios.error) as exc:
             # pyserial raises SerialException("device reports readiness to read but returned
             # no data") when a USB-serial adapter is unplugged.
             raise TransportError(f"{self.name}: read failed ({exc}); is the cable still "

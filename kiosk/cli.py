@@ -26,6 +26,7 @@ from offline_store.site import Site
 
 from . import __version__, catalogue_loader, paths
 from .config import ConfigError, SiteConfig, dump_defaults, find_config, load_config
+from .doctor import doctor
 from .domain.catalogue import CATEGORIES, CatalogueError
 from .domain.workdays import CalendarError, WorkdayCalendar, parse_override
 from .site_context import create_site, open_site, site_health
@@ -394,6 +395,9 @@ def _pad(text: str, width: int) -> str:
     """Left-justify for a terminal, where a Chinese character takes two columns."""
     shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
     return text + " " * max(0, width - shown)
+
+
+cli.add_command(doctor)
 
 
 def main() -> None:

@@ -130,6 +130,10 @@ class PrinterProfile(BaseModel):
     cut: bool = True
     """Cut the paper after each ticket or receipt (needs a printer with a cutter)."""
 
+    qr_native: bool = False
+    """Print QR codes with the printer's own QR command (``GS ( k``); false sends them as a
+    raster image, which every printer can print but takes more bytes."""
+
     image_fallback: bool = True
     """Print characters the printer's font lacks (rare characters in names) as an image
     instead of a placeholder."""
@@ -303,22 +307,28 @@ class SiteConfig(BaseModel):
         return value if "default" in value else {"default": PrinterProfile(), **value}
 
     @model_validator(mode="after")
-    def _profiles_exist(self) -> SiteConfig:
-        unknown = [
-            (role, device.printer_profile)
-            for role, device in self.devices.items()
-            if device.printer_profile is not None
-            and device.printer_profile not in self.printer_profiles
-        ]
-        if unknown:
-            known = ", ".join(self.printer_profiles) or "none defined"
-            problems = [
-                (
+    def _devices_usable(self) -> SiteConfig:
+        # Checked here, at load, so a wrong driver, port or option stops the program with
+        # its line instead of failing at the first print (devices.registry.check_device).
+        from devices.registry import check_device
+
+        known = ", ".join(self.printer_profiles) or "none defined"
+        problems = []
+        for role, device in self.devices.items():
+            if device.printer_profile is not None and (
+                device.printer_profile not in self.printer_profiles
+            ):
+                problems.append((
                     ("devices", role, "printer_profile"),
-                    f"no printer profile named {name!r} (known profiles: {known})",
-                )
-                for role, name in unknown
+                    f"no printer profile named {device.printer_profile!r} "
+                    f"(known profiles: {known})",
+                ))
+            problems += [
+                (("devices", role, *where), message)
+                for where, message in check_device(role, device.driver, device.port,
+                                                   device.options)
             ]
+        if problems:
             raise _plain("; ".join(message for _, message in problems), problems=problems)
         return self
 

@@ -324,7 +324,7 @@ REJECTIONS = [
     ),
     pytest.param(
         "[printer_profiles.narrow]\npaper_width_mm = 58\n\n[devices.ticket_printer]\n"
-        'driver = "escpos-generic"\nport = "sim://p"\nprinter_profile = "wide"\n',
+        'driver = "escpos-generic"\nport = "sim://printer"\nprinter_profile = "wide"\n',
         7,
         "devices.ticket_printer.printer_profile",
         ["no printer profile named 'wide'", "known profiles: default, narrow"],
@@ -452,8 +452,10 @@ def test_several_problems_are_reported_at_once_in_file_order() -> None:
 
 def test_two_bad_printer_profile_references_are_two_problems() -> None:
     text = (
-        '[devices.ticket_printer]\ndriver = "d"\nport = "sim://t"\nprinter_profile = "a"\n'
-        '[devices.receipt_printer]\ndriver = "d"\nport = "sim://r"\nprinter_profile = "b"\n'
+        '[devices.ticket_printer]\ndriver = "escpos-generic"\nport = "sim://printer"\n'
+        'printer_profile = "a"\n'
+        '[devices.receipt_printer]\ndriver = "escpos-generic"\nport = "sim://printer"\n'
+        'printer_profile = "b"\n'
     )
     with pytest.raises(ConfigError) as caught:
         parse_config(text, "site.toml")

@@ -1,0 +1,1 @@
+"""Code tables the drivers load as data (TOML), read with importlib.resources."""

@@ -236,7 +236,9 @@ def probers() -> dict[str, Callable[[Transport], bool]]:
     """Handshakes that tell a role from the bytes a device answers, for discovery."""
     from drivers.sam_ga467 import SamReader
 
-    return {"id_card_reader": SamReader.probe, "ticket_printer": _printer_answers_status}
+    # The printer first: DLE EOT is a real-time query a SAM reader ignores, while a SAM
+    # frame sent to a printer would print as junk characters.
+    return {"ticket_printer": _printer_answers_status, "id_card_reader": SamReader.probe}
 
 
 def _printer_answers_status(transport: Transport) -> bool:

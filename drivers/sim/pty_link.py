@@ -68,8 +68,15 @@ class PtyLink:
                     time.sleep(per_byte * len(chunk))
 
     def unplug(self) -> None:
-        """Close the link as a pulled cable would."""
+        """Close the link as a pulled cable would.
+
+        The serve thread is stopped and joined before the descriptors close: otherwise it may
+        still select() on their numbers, which the next pseudo-terminal opened reuses, and a
+        dead simulator would answer for a new one.
+        """
         self._stop.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(1.0)
         for fd in (self._master, self._slave):
             with contextlib.suppress(OSError):
                 os.close(fd)

@@ -321,14 +321,7 @@ class SamReaderSim:
     def unplug(self) -> None:
         """Pull the cable: the driver's next read or write fails."""
         self.unplugged = True
-        link = self.link
-        # PtyLink.unplug closes its fds while its serve thread may still select() on those fd
-        # numbers; a pty opened next reuses them and is then served by this dead simulator.
-        # Stop and join the serve thread first (drop this once PtyLink does it itself).
-        link._stop.set()
-        if threading.current_thread() is not link._thread:
-            link._thread.join(1.0)
-        link.unplug()
+        self.link.unplug()
 
     close = unplug
 

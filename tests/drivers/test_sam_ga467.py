@@ -302,6 +302,13 @@ def test_bad_check_digit_is_reported_not_corrected() -> None:
     assert card.to_json(show_pii=True)["check_digit_ok"] is False
 
 
+def test_only_trailing_spaces_and_nuls_are_stripped() -> None:
+    text = bytearray(load_card("resident_young")[0])
+    text[52:122] = _SPACE * 35
+    _put(text, 52, "  云南 昆明\u3000" + " \x00 \x00")
+    assert parse_text(bytes(text)).address == "  云南 昆明\u3000"
+
+
 def test_unknown_nation_and_sex_codes_are_kept_visible() -> None:
     text = bytearray(load_card("resident_young")[0])
     _put(text, 30, "7")
@@ -440,7 +447,7 @@ def test_scripted_read_flow_with_stale_bytes_and_garbage() -> None:
     read_reply = _ok(0x90, struct.pack(">HH", 256, 1024) + text + photo)
     fake = FakeTransport([b"\x13\x37" + _ok(0x9F, bytes(4)), _ok(0x90, bytes(8)),
                           b"\xaa\xaa\x00" + read_reply])
-    fake.feed(b"stale late reply")  # drained before the first command
+    fake.feed(b"noise" + _ok(0x80))  # a late "no card" reply: drained before the command
     reader = SamReader(fake, timeout_s=1.0)
     result = reader.read_card_flow()
     assert result is not None and result.card.pass_number == "H12345678"

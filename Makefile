@@ -33,6 +33,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/devices.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

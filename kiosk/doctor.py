@@ -24,6 +24,7 @@ from drivers.wlt_plugin import WltPluginError, load_decoder
 
 from . import paths
 from .config import SiteConfig, find_config, load_config
+from .site_devices import build_configured, escpos_profile_of
 
 _STATE_WORDS = {"ok": "正常 ok", "missing": "未连接 missing", "error": "故障 error"}
 EXIT_DEVICE = 1
@@ -74,7 +75,7 @@ def escpos_profile(config: SiteConfig, name: str) -> EscPosProfile:
         known = ", ".join(config.printer_profiles)
         _fail(f"没有名为 {name!r} 的打印机配置 / no printer profile named {name!r} "
               f"(known: {known})", code=EXIT_USAGE)
-    return EscPosProfile.from_settings(config.printer_profiles[name].model_dump())
+    return escpos_profile_of(config, name)
 
 
 def device_health(built: BuiltDevice) -> Health:
@@ -128,10 +129,7 @@ def doctor_list(config_path: Path | None, data_dir: Path | None, no_probe: bool,
             rows.append({**row, "state": "error", "message": "此角色的驱动尚未提供 / no driver "
                          "for this role in this version", "hint": ""})
             continue
-        profile = (escpos_profile(config, device.printer_profile or "default")
-                   if spec.kind == "printer" else None)
-        built = build_device(role, device.driver, device.port, device.options,
-                             printer_profile=profile)
+        built = build_configured(config, role)
         try:
             health = device_health(built)
         finally:

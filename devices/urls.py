@@ -5,6 +5,7 @@
     tcp://192.168.1.50:9100             a network device
     file:///dev/usb/lp0                 a device file (USB printer class) or a plain file
     sim://idcard?card=resident_elderly  the built-in simulator of a device, with its options
+    audio://default                     an audio output (ALSA device name, or default)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-SCHEMES = ("serial", "usb", "tcp", "file", "sim")
+SCHEMES = ("serial", "usb", "tcp", "file", "sim", "audio")
 
 
 class DeviceUrlError(ValueError):
@@ -71,6 +72,8 @@ def parse_device_url(text: str) -> DeviceUrl:
         if not re.fullmatch(r"[0-9A-F]{4}:[0-9A-F]{4}", target):
             raise DeviceUrlError(f"{text!r}: give the vendor and product id in hex, "
                                  "e.g. usb://0400:C35A")
+    elif scheme == "audio":
+        target = parts.netloc or parts.path.lstrip("/") or "default"
     else:  # sim
         target = parts.netloc or parts.path.lstrip("/")
         if not target:

@@ -79,9 +79,35 @@ def escpos_profile(config: SiteConfig, name: str) -> EscPosProfile:
 
 
 def device_health(built: BuiltDevice) -> Health:
-    """Ask the device now, once: SAM status for a reader, DLE EOT for a printer."""
+    """Ask the device now, once: SAM status for a reader, DLE EOT for a printer, a
+    heartbeat for a rating terminal, a frame from a camera."""
+    device = built.device
+    if built.role == "document_camera":
+        device.start()
+        try:
+            device.latest(5.0)
+        except TimeoutError:
+            pass  # the health says why
+        finally:
+            health = device.health()
+            device.stop()
+        return health
+    if built.role == "code_scanner":
+        first = device.health().as_dict()
+        device.start()
+        deadline = time.monotonic() + 3.0
+        while device.health().as_dict() == first and time.monotonic() < deadline:
+            time.sleep(0.05)  # the thread opens the scanner and reports
+        health = device.health()
+        device.stop()
+        return health
     if built.role != "id_card_reader":
-        return built.device.health()
+        for name in ("check", "check_now"):
+            check = getattr(device, name, None)
+            if callable(check):
+                result = check()
+                return result if isinstance(result, Health) else device.health()
+        return device.health()
     try:
         transport = built.opener()
     except TransportError as exc:
@@ -239,3 +265,18 @@ def doctor_print_test(port: str, profile_name: str, config_path: Path | None,
     if not result.ok:
         _fail(f"测试页未打印 / The test page did not print: {result.message}", result.hint)
     click.echo(f"测试页已打印 / Test page printed: {result.message}")
+
+
+def _register_device_commands() -> None:
+    """The Hardware II checks, each in its own module."""
+    from .doctor_camera import doctor_camera
+    from .doctor_rating import doctor_rating
+    from .doctor_scan import doctor_scan
+    from .doctor_sign import doctor_sign
+    from .doctor_speak import speak
+
+    for command in (doctor_camera, doctor_rating, doctor_sign, doctor_scan, speak):
+        doctor.add_command(command)
+
+
+_register_device_commands()

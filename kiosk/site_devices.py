@@ -3,10 +3,14 @@ the one place the config's printer profiles meet the printer driver's profile ty
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from devices.registry import DRIVERS, BuiltDevice, build_device
 from drivers.escpos_printer import EscPosProfile
 
 from .config import SiteConfig
+from .domain.call_text import DEFAULT_TEMPLATE, SpeechStyle, composer
 
 
 def escpos_profile_of(config: SiteConfig, name: str) -> EscPosProfile:
@@ -21,8 +25,17 @@ def build_configured(config: SiteConfig, role: str) -> BuiltDevice:
     """
     device = config.devices[role]  # type: ignore[index]
     spec = DRIVERS[role][device.driver]
-    profile = None
+    profile = compose = None
     if spec.kind == "printer":
         profile = escpos_profile_of(config, device.printer_profile or "default")
+    if spec.kind == "announcer":
+        compose = call_composer(device.options)
     return build_device(role, device.driver, device.port, device.options,
-                        printer_profile=profile)
+                        printer_profile=profile, compose=compose)
+
+
+def call_composer(options: Mapping[str, Any]) -> Any:
+    """The words of a call from the announcer's options (template, how numbers are read)."""
+    style = SpeechStyle(one_as_yao=bool(options.get("one_as_yao", False)),
+                        ticket_cardinal=bool(options.get("ticket_cardinal", False)))
+    return composer(str(options.get("template", DEFAULT_TEMPLATE)), style)

@@ -32,7 +32,7 @@ Role = Literal[
 
 ROLES: tuple[str, ...] = get_args(Role)
 
-PORT_SCHEMES: tuple[str, ...] = ("serial", "usb", "tcp", "file", "sim")
+PORT_SCHEMES: tuple[str, ...] = ("serial", "usb", "tcp", "file", "sim", "audio")
 """URL schemes a device ``port`` may use."""
 
 _PORT_EXAMPLES = "serial:///dev/ttyUSB0?baud=115200, tcp://192.168.1.50:9100, sim://escpos-generic"

@@ -74,9 +74,13 @@ driver = "escpos-generic"
 port = "tcp://192.168.1.50:9100"
 
 [devices.rating_terminal]
-driver = "rating-bianmin"
-port = "sim://rating-bianmin"
-options = { simulated_errors = "garbage", throttle = 0.5, retries = 3, card_present = true }
+driver = "bianmin-rating-v1"
+port = "sim://rating?auto=4"
+
+[devices.announcer]
+driver = "clips"
+port = "sim://announcer"
+options = { voice = "cmn-latn-pinyin", timeout_s = 10.0, volume = 80, chime = true }
 
 [queue]
 reset_hour = 4
@@ -141,13 +145,14 @@ def test_a_full_file_parses_into_every_section() -> None:
         "ticket_printer",
         "receipt_printer",
         "rating_terminal",
+        "announcer",
     }
     assert config.devices["ticket_printer"].port == "usb://0416:5011"
-    assert config.devices["rating_terminal"].options == {
-        "simulated_errors": "garbage",
-        "throttle": 0.5,
-        "retries": 3,
-        "card_present": True,
+    assert config.devices["announcer"].options == {
+        "voice": "cmn-latn-pinyin",
+        "timeout_s": 10.0,
+        "volume": 80,
+        "chime": True,
     }
     assert config.printer_profile_for("ticket_printer").paper_width_mm == 58
     assert config.printer_profile_for("receipt_printer").encoding == "gbk"  # the default one

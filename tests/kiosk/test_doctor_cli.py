@@ -93,3 +93,24 @@ def test_list_reports_configured_devices_with_their_state(tmp_path: Path) -> Non
     assert configured["ticket_printer"]["state"] == "error"
     assert "盖" in configured["ticket_printer"]["message"]
     assert report["ok"] is False and result.returncode == 1
+
+
+def test_list_checks_every_kind_of_configured_device(tmp_path: Path) -> None:
+    """One simulated device per role, each asked for its state by its own protocol."""
+    roles = {
+        "id_card_reader": ("ga467-sam", "sim://idcard"),
+        "ticket_printer": ("escpos-generic", "sim://printer"),
+        "window_sign": ("led-sign", "sim://sign"),
+        "code_scanner": ("serial-scanner", "sim://scanner?mode=serial"),
+        "rating_terminal": ("bianmin-rating-v1", "sim://rating"),
+        "announcer": ("clips", "sim://announcer"),
+        "document_camera": ("uvc-generic", "sim://camera?script=a4"),
+    }
+    (tmp_path / "site.toml").write_text("".join(
+        f'[devices.{role}]\ndriver = "{driver}"\nport = "{port}"\n\n'
+        for role, (driver, port) in roles.items()), "utf-8")
+    result = run("doctor", "list", "--data-dir", str(tmp_path), "--no-probe", "--json")
+    report = json.loads(result.stdout)
+    states = {d["role"]: d["state"] for d in report["devices"] if d["source"] == "configured"}
+    assert states == dict.fromkeys(roles, "ok"), report
+    assert report["ok"] is True and result.returncode == 0

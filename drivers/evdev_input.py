@@ -190,7 +190,7 @@ class EvdevDevice:
             raise TransportError(f"{path}: permission denied; add the service user to the "
                                  "input (or bianmin) group, or check the udev rule") from exc
         except FileNotFoundError as exc:
-            raise TransportError(f"{path}: no such input device; is the keypad plugged "
+            raise TransportError(f"{path}: no such input device; is the keypad or scanner plugged "
                                  "in?") from exc
         except OSError as exc:
             raise TransportError(f"{path}: {exc.strerror}") from exc
@@ -244,7 +244,7 @@ class EvdevDevice:
                 chunk = b""
             except OSError as exc:
                 raise TransportError(f"{self.path}: the input device went away "
-                                     f"({exc.strerror}); is the keypad still plugged "
+                                     f"({exc.strerror}); is the keypad or scanner still plugged "
                                      "in?") from exc
             if ready and not chunk:
                 if self.is_char_device:

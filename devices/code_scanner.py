@@ -31,7 +31,7 @@ from drivers.scan_decoder import Scan, ScanDecoder
 from drivers.scanner_serial import DEFAULT_BAUD, LineReader, SerialScanner
 from drivers.transports import Transport, TransportError
 
-from .health import HINT_CABLE, HINT_PERMISSION, OK, DeviceState, Health
+from .health import HINT_CABLE, HINT_PERMISSION, OK, DeviceState, Health, HealthReport, not_opened
 
 log = logging.getLogger(__name__)
 
@@ -281,10 +281,8 @@ class CodeScanner:
         self.poll_s = poll_s
         self.reopen_interval_s = reopen_interval_s
         self._scan_callbacks: list[ScanCallback] = []
-        self._health_callbacks: list[HealthCallback] = []
         self._cond = threading.Condition()
-        self._health = Health(DeviceState.MISSING, "扫码枪尚未打开 / the code scanner has not "
-                              "been opened yet")
+        self._report = HealthReport(not_opened("扫码枪", "code scanner"), "code scanner")
         self._source: ScanSource | None = None
         self._scans = 0
         self._last: Scan | None = None
@@ -296,11 +294,10 @@ class CodeScanner:
         self._scan_callbacks.append(callback)
 
     def on_health_changed(self, callback: HealthCallback) -> None:
-        self._health_callbacks.append(callback)
+        self._report.subscribe(callback)
 
     def health(self) -> Health:
-        with self._cond:
-            return self._health
+        return self._report.get()
 
     # -- lifecycle
 
@@ -384,16 +381,7 @@ class CodeScanner:
                 source.close()
 
     def _set_health(self, health: Health) -> None:
-        with self._cond:
-            old = self._health
-            if (old.state, old.message, old.hint) == (health.state, health.message, health.hint):
-                return
-            self._health = health
-        for callback in list(self._health_callbacks):
-            try:
-                callback(health)
-            except Exception:
-                log.exception("code scanner health callback %r failed", callback)
+        self._report.set(health)
 
     # -- one-shot
 

@@ -41,7 +41,7 @@ from drivers.uvc_camera import (
     resolve_usb_camera,
 )
 
-from .health import HINT_PERMISSION, OK, DeviceState, Health
+from .health import HINT_PERMISSION, OK, DeviceState, Health, HealthReport, not_opened
 from .urls import DeviceUrl, parse_device_url
 
 log = logging.getLogger(__name__)
@@ -122,8 +122,7 @@ class DocumentCamera:
         self.capture_size = capture_size
         self._clock = clock
         self._cond = threading.Condition()
-        self._health = Health(DeviceState.MISSING, "文档摄像头尚未打开 / the document camera has "
-                              "not been opened yet")
+        self._report = HealthReport(not_opened("文档摄像头", "document camera"), "document camera")
         self._latest: Frame | None = None
         self._seq = 0
         self._source: FrameSource | None = None
@@ -132,7 +131,6 @@ class DocumentCamera:
         self._capture_mode: Mode | None = None
         self._request: _CaptureRequest | None = None
         self._frame_callbacks: list[FrameCallback] = []
-        self._health_callbacks: list[HealthCallback] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.frames_grabbed = 0
@@ -146,11 +144,10 @@ class DocumentCamera:
         self._frame_callbacks.append(callback)
 
     def on_health_changed(self, callback: HealthCallback) -> None:
-        self._health_callbacks.append(callback)
+        self._report.subscribe(callback)
 
     def health(self) -> Health:
-        with self._cond:
-            return self._health
+        return self._report.get()
 
     @property
     def modes(self) -> list[Mode]:
@@ -288,17 +285,9 @@ class DocumentCamera:
                 source.close()
 
     def _set_health(self, health: Health) -> None:
-        with self._cond:
-            old = self._health
-            if (old.state, old.message, old.hint) == (health.state, health.message, health.hint):
-                return
-            new = self._health = Health(health.state, health.message, health.hint)
-            self._cond.notify_all()
-        for callback in list(self._health_callbacks):
-            try:
-                callback(new)
-            except Exception:
-                log.exception("document camera health callback %r failed", callback)
+        if self._report.set(health):
+            with self._cond:
+                self._cond.notify_all()  # waiters in latest()/capture() see the new state
 
     # -- captures, served by the grab thread
 
@@ -430,7 +419,7 @@ class DocumentCamera:
 
     def _no_frame_message(self, timeout_s: float, what: str = "画面") -> str:
         english = "photo" if what == "拍照" else "picture"
-        health = self._health
+        health = self._report.get()
         why = f": {health.message}" if not health.ok and health.message else ""
         return f"{timeout_s:g} 秒内没有{what} / no {english} within {timeout_s:g} s{why}"
 

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from drivers.sam_ga467 import CardTextError, FrameError, IdCard, SamReader, SamStatusError
 from drivers.transports import Transport, TransportError, TransportTimeout
 
-from .health import HINT_CABLE, HINT_PERMISSION, OK, DeviceState, Health
+from .health import HINT_CABLE, HINT_PERMISSION, OK, DeviceState, Health, HealthReport, not_opened
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,8 @@ class IdCardReader:
         self.reopen_interval_s = reopen_interval_s
         self._placed: list[PlacedCallback] = []
         self._removed: list[RemovedCallback] = []
-        self._health_changed: list[HealthCallback] = []
         self._cond = threading.Condition()
-        self._health = Health(DeviceState.MISSING, "身份证阅读器尚未打开 / the ID card reader "
-                              "has not been opened yet")
+        self._report = HealthReport(not_opened("身份证阅读器", "ID card reader"), "ID card reader")
         self._card: IdCard | None = None
         self._photo: bytes | None = None
         self.last_fingerprints: bytes | None = None
@@ -121,11 +119,10 @@ class IdCardReader:
         self._removed.append(callback)
 
     def on_health_changed(self, callback: HealthCallback) -> None:
-        self._health_changed.append(callback)
+        self._report.subscribe(callback)
 
     def health(self) -> Health:
-        with self._cond:
-            return self._health
+        return self._report.get()
 
     @property
     def card(self) -> IdCard | None:
@@ -265,12 +262,7 @@ class IdCardReader:
                 reader.transport.close()
 
     def _set_health(self, health: Health) -> None:
-        with self._cond:
-            old = self._health
-            if (old.state, old.message, old.hint) == (health.state, health.message, health.hint):
-                return
-            new = self._health = Health(health.state, health.message, health.hint)
-        self._emit(self._health_changed, new)
+        self._report.set(health)
 
     @staticmethod
     def _emit(callbacks: list, *args: object) -> None:

@@ -46,7 +46,7 @@ from drivers.rating_keypad import (
 )
 from drivers.transports import Transport, TransportError, TransportTimeout
 
-from .health import HINT_CABLE, HINT_PERMISSION, OK, DeviceState, Health
+from .health import HINT_CABLE, HINT_PERMISSION, OK, DeviceState, Health, HealthReport, not_opened
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +130,7 @@ class RatingTerminal:
         self._clock = clock
         self._lock = threading.Lock()  # one user of the link at a time
         self._cond = threading.Condition()
-        self._health = Health(DeviceState.MISSING, "评价器尚未打开 / the rating terminal has "
-                              "not been opened yet")
-        self._health_changed: list[HealthCallback] = []
+        self._report = HealthReport(not_opened("评价器", "rating terminal"), "rating terminal")
         self._driver: BianminRatingTerminal | KeypadRatingTerminal | None = None
         self._link: Any = None
         self._staff: ShowStaff | None = None
@@ -145,11 +143,10 @@ class RatingTerminal:
     # -- subscriptions and state
 
     def on_health_changed(self, callback: HealthCallback) -> None:
-        self._health_changed.append(callback)
+        self._report.subscribe(callback)
 
     def health(self) -> Health:
-        with self._cond:
-            return self._health
+        return self._report.get()
 
     @property
     def firmware(self) -> str | None:
@@ -344,13 +341,4 @@ class RatingTerminal:
         return 0.05
 
     def _set_health(self, health: Health) -> None:
-        with self._cond:
-            old = self._health
-            if (old.state, old.message, old.hint) == (health.state, health.message, health.hint):
-                return
-            new = self._health = Health(health.state, health.message, health.hint)
-        for callback in list(self._health_changed):
-            try:
-                callback(new)
-            except Exception:
-                log.exception("rating terminal health callback %r failed", callback)
+        self._report.set(health)

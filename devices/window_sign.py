@@ -22,7 +22,7 @@ from collections.abc import Callable
 from drivers.led_sign import LedSign, ShowResult, SignError, SignFraming
 from drivers.transports import Transport, TransportError, TransportTimeout
 
-from .health import HINT_CABLE, HINT_PERMISSION, DeviceState, Health
+from .health import HINT_CABLE, HINT_PERMISSION, DeviceState, Health, HealthReport, not_opened
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,7 @@ class WindowSign:
         self._lock = threading.RLock()
         self._sign: LedSign | None = None
         self._text: str | None = None
-        self._health = Health(DeviceState.MISSING, "窗口屏尚未打开 / the window sign has not "
-                              "been opened yet")
+        self._report = HealthReport(not_opened("窗口屏", "window sign"), "window sign")
         self.last_result: ShowResult | None = None
         """What the last successful show sent (shown text, replaced characters, cut)."""
         self.reconnects = 0
@@ -79,8 +78,10 @@ class WindowSign:
     @property
     def last_health(self) -> Health:
         """The health as of the last call, without touching the sign."""
-        with self._lock:
-            return self._health
+        return self._report.get()
+
+    def on_health_changed(self, callback: Callable[[Health], None]) -> None:
+        self._report.subscribe(callback)
 
     def show(self, text: str) -> bool:
         """Show ``text``; True when the sign took it (acknowledged it, or, for a sign that
@@ -117,7 +118,7 @@ class WindowSign:
                     self._lost(exc)
             if self._sign is None:
                 self._reopen_and_restore()
-            return self._health
+            return self._report.get()
 
     def close(self) -> None:
         with self._lock:
@@ -148,7 +149,7 @@ class WindowSign:
             self.reconnects += 1
         self._had_link = True
         self._sign = LedSign(transport, self.framing, self.timeout_s)
-        if self._health.state is DeviceState.MISSING:
+        if self._report.get().state is DeviceState.MISSING:
             self._set_health(Health(DeviceState.OK))
         return self._sign
 
@@ -189,11 +190,8 @@ class WindowSign:
                 sign.transport.close()
 
     def _set_health(self, health: Health) -> None:
-        old = self._health
-        if (old.state, old.message, old.hint) != (health.state, health.message, health.hint):
-            self._health = health
-            if not health.ok:
-                log.info("window sign: %s", health.message)
+        if self._report.set(health) and not health.ok:
+            log.info("window sign: %s", health.message)
 
 
 SIGN_OPTIONS: dict[str, type] = {

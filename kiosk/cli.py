@@ -348,7 +348,7 @@ def demo(data_dir: Path | None) -> None:
     config_path = directory / "site.toml"
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not config_path.exists():
-        config_path.write_text(dump_defaults(), "utf-8")
+        config_path.write_text(dump_defaults() + DEMO_DEVICES, "utf-8")
     config = load_config(config_path)
     site, created = create_site(directory, config)
     with site:
@@ -360,6 +360,70 @@ def demo(data_dir: Path | None) -> None:
         assert found is not None
         cal = _calendar(config_path, directory, None)
         _print_summary(site, directory, config, found[0], cal, created)
+
+
+DEMO_DEVICES = """
+# --- the demo site's devices: every role, simulated (bianmin demo wrote this) ---
+
+[devices.id_card_reader]
+driver = "ga467-sam"
+port = "sim://idcard?card=resident_elderly"
+
+[devices.ticket_printer]
+driver = "escpos-generic"
+port = "sim://printer"
+
+[devices.receipt_printer]
+driver = "escpos-generic"
+port = "sim://printer?width=58"
+printer_profile = "narrow"
+
+[printer_profiles.narrow]
+paper_width_mm = 58
+dots_per_line = 384
+chars_per_line = 32
+
+[devices.document_camera]
+driver = "uvc-generic"
+port = "sim://camera?script=mixed"
+
+[devices.rating_terminal]
+driver = "bianmin-rating-v1"
+port = "sim://rating?auto=4"
+
+[devices.window_sign]
+driver = "led-sign"
+port = "sim://sign"
+
+[devices.code_scanner]
+driver = "serial-scanner"
+port = "sim://scanner?mode=serial"
+
+[devices.announcer]
+driver = "clips"
+port = "sim://announcer"
+"""
+
+
+def _device_lines(config: SiteConfig) -> list[tuple[str, str]]:
+    """Each configured device asked for its state, as the technician's doctor does."""
+    from .doctor import device_health
+    from .site_devices import build_configured
+
+    rows = []
+    for role in config.devices:
+        try:
+            built = build_configured(config, role)
+        except (KeyError, ValueError) as exc:
+            rows.append(("", f"{role:<16} 无法使用 / unusable: {exc}"))
+            continue
+        try:
+            health = device_health(built)
+        finally:
+            built.close()
+        state = "正常 ok" if health.ok else f"{health.state.value}: {health.message}"
+        rows.append(("", f"{role:<16} {state}  ({built.url})"))
+    return rows
 
 
 def _print_summary(site: Site, directory: Path, config: SiteConfig, cat: Any,
@@ -380,10 +444,15 @@ def _print_summary(site: Site, directory: Path, config: SiteConfig, cat: Any,
     rows += [("", f"{_pad(name, 12)}{per_category[name]:>3}") for name in CATEGORIES
              if per_category[name]]
     rows += [("", f"一件事 {b.name}") for b in cat.bundles.values()]
+    devices = _device_lines(config)
+    if devices:
+        rows.append(("设备 Devices:", f"{len(devices)} 台 devices, each asked for its state"))
+        rows += devices
     rows += [
         ("工作日 Working days:", f"{today} {'工作日' if cal.is_workday(today) else '休息日'};"
                                 f" +15 个工作日 working days -> {promised}"),
         ("下一步 Next:", f"bianmin catalogue list --data-dir {directory}"),
+        ("", f"bianmin doctor list --data-dir {directory}"),
     ]
     lines = [f"便民 Bianmin {__version__} — 演示站点 / demo site"
              + ("（新建 / new）" if created else "")]

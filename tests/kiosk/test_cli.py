@@ -549,6 +549,10 @@ def test_demo_twice(bianmin: Bianmin, tmp_path: Path) -> None:
     for text in ("示例数据", "sample data", f"{len(SAMPLE['items'])} 事项 items",
                  f"{len(SAMPLE['bundles'])} 一件事 bundles", str(data.resolve()), "新建 / new"):
         assert text in first.out, text
+    # The demo site has a simulated device for every role, each asked for its state.
+    for role in ("id_card_reader", "ticket_printer", "receipt_printer", "document_camera",
+                 "rating_terminal", "window_sign", "code_scanner", "announcer"):
+        assert re.search(rf"{role}\s+正常 ok", first.out), role
     store, key = data / "store.sqlite", data / "site.key"
     inode, key_bytes = store.stat().st_ino, key.read_bytes()
     assert mode(key) == 0o600

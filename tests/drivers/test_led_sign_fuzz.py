@@ -22,6 +22,8 @@ from drivers.led_sign import (
 )
 from drivers.sim.led_sign import LedSignSim, LedSignSimConfig
 
+from .decoder_drain import drain
+
 FRAMINGS = [
     *PRESETS.values(),
     # no escaping and no length: the end is the first suffix whose checksum fits
@@ -57,28 +59,7 @@ def _pieces(framing: SignFraming) -> st.SearchStrategy[bytes]:
 
 
 def _drain(buf: bytes, framing: SignFraming) -> tuple[list[SignMessage], int, bytes]:
-    messages: list[SignMessage] = []
-    errors = 0
-    steps, limit = 0, len(buf) + 2  # every step but the last consumes at least one byte
-    while True:
-        steps += 1
-        assert steps <= limit, "the decoder did not make progress"
-        try:
-            message, used = decode_frame(buf, framing)
-        except FrameError as exc:
-            assert 0 < exc.consumed <= len(buf)
-            buf = buf[exc.consumed:]
-            errors += 1
-            continue
-        assert 0 <= used <= len(buf)
-        if message is not None:
-            assert used > 0
-            messages.append(message)
-            buf = buf[used:]
-            continue
-        if used == 0:
-            return messages, errors, buf
-        buf = buf[used:]
+    return drain(lambda data: decode_frame(data, framing), buf, FrameError)
 
 
 @pytest.mark.parametrize("framing", FRAMINGS, ids=IDS)

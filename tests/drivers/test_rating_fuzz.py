@@ -36,6 +36,8 @@ from drivers.rating_bianmin import (
 )
 from drivers.rating_keypad import KeypadMapper
 
+from .decoder_drain import drain
+
 _pieces = st.one_of(
     st.binary(max_size=30),
     st.just(bytes([STX])),
@@ -50,29 +52,10 @@ streams = st.lists(_pieces, max_size=12).map(b"".join)
 
 
 def _drain(buf: bytes) -> tuple[list[Frame], int, bytes]:
-    frames: list[Frame] = []
-    errors = 0
-    steps, limit = 0, len(buf) + 2
-    while True:
-        steps += 1
-        assert steps <= limit, "the decoder did not make progress"
-        try:
-            frame, used = decode_frame(buf)
-        except FrameError as exc:
-            assert 0 < exc.consumed <= len(buf)
-            assert buf[exc.consumed - 1] == STX  # dropped up to and including the STX
-            buf = buf[exc.consumed :]
-            errors += 1
-            continue
-        assert 0 <= used <= len(buf)
-        if frame is not None:
-            assert used >= 8
-            frames.append(frame)
-            buf = buf[used:]
-            continue
-        if used == 0:
-            return frames, errors, buf
-        buf = buf[used:]
+    def dropped_up_to_stx(data: bytes, consumed: int) -> None:
+        assert data[consumed - 1] == STX  # dropped up to and including the STX
+
+    return drain(decode_frame, buf, FrameError, min_frame=8, check_error=dropped_up_to_stx)
 
 
 @settings(max_examples=400)

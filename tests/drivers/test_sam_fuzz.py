@@ -22,6 +22,8 @@ from drivers.sam_ga467 import (
     parse_text,
 )
 
+from .decoder_drain import drain
+
 # Streams rich in preamble pieces, so the interesting paths are hit, not just "no preamble".
 _pieces = st.one_of(
     st.binary(max_size=40),
@@ -36,28 +38,7 @@ streams = st.lists(_pieces, max_size=12).map(b"".join)
 
 def _drain(buf: bytes) -> tuple[list[Response], int, bytes]:
     """Decode everything decodable; returns frames, checksum errors and the unconsumed tail."""
-    frames: list[Response] = []
-    errors = 0
-    steps, limit = 0, len(buf) + 2  # every step but the last consumes at least one byte
-    while True:
-        steps += 1
-        assert steps <= limit, "the decoder did not make progress"
-        try:
-            response, used = decode_response(buf)
-        except FrameError as exc:
-            assert 0 < exc.consumed <= len(buf)
-            buf = buf[exc.consumed :]
-            errors += 1
-            continue
-        assert 0 <= used <= len(buf)
-        if response is not None:
-            assert used > 0
-            frames.append(response)
-            buf = buf[used:]
-            continue
-        if used == 0:
-            return frames, errors, buf
-        buf = buf[used:]
+    return drain(decode_response, buf, FrameError)
 
 
 @settings(max_examples=300)

@@ -34,6 +34,7 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/devices.py
+	$(BIN)/python bench/imaging.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

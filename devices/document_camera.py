@@ -92,6 +92,8 @@ class DocumentCamera:
         first frames after a format change can be dark or half-written).
     :param preview_size: ``(width, height)`` to preview in when offered (site setting).
     :param capture_size: ``(width, height)`` to capture in when offered (site setting).
+    :param view_width_mm: width of desk seen across the middle of the picture, in millimetres
+        (measured at installation; the imaging pipeline sizes pages with it). None: unknown.
     :param clock: monotonic seconds (injected for tests).
     """
 
@@ -106,12 +108,16 @@ class DocumentCamera:
         capture_skip_frames: int = 1,
         preview_size: tuple[int, int] | None = None,
         capture_size: tuple[int, int] | None = None,
+        view_width_mm: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
         if purpose not in PURPOSES:
             raise ValueError(f"purpose is preview or capture, not {purpose!r}")
         if max_fps <= 0:
             raise ValueError(f"max_fps must be above 0, not {max_fps:g}")
+        if view_width_mm is not None and not 20 <= view_width_mm <= 2000:
+            raise ValueError(f"view_width_mm is the desk width the camera sees, 20 to 2000 mm, "
+                             f"not {view_width_mm:g}")
         self._open_source = open_source
         self.purpose = purpose
         self.max_fps = max_fps
@@ -120,6 +126,7 @@ class DocumentCamera:
         self.capture_skip_frames = max(0, capture_skip_frames)
         self.preview_size = preview_size
         self.capture_size = capture_size
+        self.view_width_mm = view_width_mm
         self._clock = clock
         self._cond = threading.Condition()
         self._report = HealthReport(not_opened("文档摄像头", "document camera"), "document camera")
@@ -466,7 +473,7 @@ def camera_options(options: dict[str, Any]) -> dict[str, Any]:
     for key, value in options.items():
         if key in ("preview_size", "capture_size"):
             kwargs[key] = parse_size(str(value))
-        elif key in ("max_fps", "read_timeout_s", "reopen_interval_s"):
+        elif key in ("max_fps", "read_timeout_s", "reopen_interval_s", "view_width_mm"):
             kwargs[key] = float(value)
         elif key == "capture_skip_frames":
             kwargs[key] = int(value)

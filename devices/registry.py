@@ -85,7 +85,8 @@ DRIVERS: dict[str, dict[str, DriverSpec]] = {
         "uvc-generic": DriverSpec(
             "camera", "UVC document camera (高拍仪)", "camera", 0,
             {"purpose": str, "preview_size": str, "capture_size": str, "max_fps": float,
-             "read_timeout_s": float, "reopen_interval_s": float, "capture_skip_frames": int},
+             "read_timeout_s": float, "reopen_interval_s": float, "capture_skip_frames": int,
+             "view_width_mm": float},
             ("file", "usb", "sim")),
     },
     "announcer": {

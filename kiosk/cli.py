@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import sys
 import tomllib
 import unicodedata
@@ -25,10 +24,12 @@ from offline_store.errors import StoreError
 from offline_store.site import Site
 
 from . import __version__, catalogue_loader, paths
+from .cli_output import emit_json, json_option
 from .config import ConfigError, SiteConfig, dump_defaults, find_config, load_config
 from .doctor import doctor
 from .domain.catalogue import CATEGORIES, CatalogueError
 from .domain.workdays import CalendarError, WorkdayCalendar, parse_override
+from .imaging_cli import imaging
 from .site_context import create_site, open_site, site_health
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,9 +60,6 @@ def _fail(title: str, detail: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-def _emit(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
 
 def data_dir_option(fn: F) -> F:
     return click.option(
@@ -83,10 +81,6 @@ def config_option(fn: F) -> F:
         "else <data dir>/site.toml when present).",
     )(fn)
 
-
-def json_option(fn: F) -> F:
-    return click.option("--json", "as_json", is_flag=True,
-                        help="以 JSON 输出 / Print JSON on stdout.")(fn)
 
 
 def _context(data_dir: Path | None, config_path: Path | None) -> tuple[Path, SiteConfig]:
@@ -128,7 +122,7 @@ def store_init(data_dir: Path | None, config_path: Path | None, as_json: bool) -
         result = {"data_dir": str(directory), "created": created,
                   "schema_version": site.store.schema_version(), "cipher": site.keys.cipher}
     if as_json:
-        _emit(result)
+        emit_json(result)
     elif created:
         click.echo(f"已创建站点数据存储 / Created the site store in {directory}")
     else:
@@ -150,7 +144,7 @@ def store_check(data_dir: Path | None, config_path: Path | None, as_json: bool) 
     directory, config = _context(data_dir, config_path)
     report = site_health(directory, config)
     if as_json:
-        _emit(report)
+        emit_json(report)
     else:
         verdict = "正常 / ok" if report["ok"] else "有问题 / NOT ok"
         click.echo(f"{report['path']}: {verdict}")
@@ -184,7 +178,7 @@ def store_purge(data_dir: Path | None, config_path: Path | None, as_json: bool) 
     result = {"shredded": len(shredded), "orphan_files_removed": len(swept),
               "outbox_pruned": pruned, "audit_pruned": audit_pruned}
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
         click.echo(f"已销毁 {len(shredded)} 条记录的个人信息，清理 {len(swept)} 个孤立文件 / "
                    f"Shredded {len(shredded)} records, removed {len(swept)} orphan files, "
@@ -217,7 +211,7 @@ def catalogue_list(data_dir: Path | None, config_path: Path | None, as_json: boo
     else:
         listing = found[0].listing()
     if as_json:
-        _emit(listing)
+        emit_json(listing)
         return
     if listing.get("sample"):
         click.echo("示例数据，非官方事项清单 / Sample data, not an official catalogue")
@@ -247,7 +241,7 @@ def catalogue_load(data_dir: Path | None, config_path: Path | None, as_json: boo
     result = {"version": parsed.version, "sample": parsed.sample, "items": len(parsed.items),
               "bundles": len(parsed.bundles), "source": source}
     if as_json:
-        _emit(result)
+        emit_json(result)
     else:
         click.echo(f"已载入事项清单 / Loaded catalogue {parsed.version}: "
                    f"{len(parsed.items)} items, {len(parsed.bundles)} bundles")
@@ -324,7 +318,7 @@ def config_check(config_path: Path | None, data_dir: Path | None, as_json: bool)
     path = find_config(config_path, paths.data_dir(data_dir))
     loaded = load_config(path)
     if as_json:
-        _emit({"ok": True, "file": str(path) if path else None,
+        emit_json({"ok": True, "file": str(path) if path else None,
                "config": loaded.model_dump(mode="json")})
     else:
         click.echo(f"配置正确 / The configuration is valid: {path or '(defaults)'}")
@@ -386,6 +380,8 @@ chars_per_line = 32
 [devices.document_camera]
 driver = "uvc-generic"
 port = "sim://camera?script=mixed"
+# the simulated camera sees 430 mm of desk across the middle of its picture
+options = { view_width_mm = 430.0 }
 
 [devices.rating_terminal]
 driver = "bianmin-rating-v1"
@@ -467,6 +463,7 @@ def _pad(text: str, width: int) -> str:
 
 
 cli.add_command(doctor)
+cli.add_command(imaging)
 
 
 def main() -> None:

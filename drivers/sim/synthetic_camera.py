@@ -11,10 +11,12 @@ The scene (../shared/research/camera.md §2 and §5 for the cases that matter to
   85.6×54 mm with ISO/IEC 7810 rounded corners; an A4 form with a table, text and a red seal;
   an open household-register (户口簿-like) booklet spread in two tints; an A5 page with a QR
   code (``qrcode``, error correction M, encoding ``qr_text``);
-- a camera 4:3 sensor (3264×2448) seeing about 420×315 mm of desk through a slightly tilted
-  lens (a homography: keystone and a small rotation). The 1920×1080 mode is the sensor's
-  centre 16:9 band scaled down, as UVC cameras usually make 16:9 from a 4:3 sensor, so it sees
-  420×236 mm: an A4 page is laid landscape (the usual 高拍仪 base marking) to fit both;
+- a camera 4:3 sensor (3264×2448) seeing about 430×322 mm of desk (420 mm across at the near
+  edge, 440 at the far one) through a slightly tilted lens (a homography: keystone and a small
+  rotation), with square pixels at the centre of the view as a real sensor has. The 1920×1080
+  mode is the sensor's centre 16:9 band scaled down, as UVC cameras usually make 16:9 from a
+  4:3 sensor, so it sees 430×242 mm: an A4 page is laid landscape (the usual 高拍仪 base
+  marking) to fit both;
 - a hand (skin-coloured arm, back of the hand and thumb) that brings and takes documents,
   and holds some with the thumb over the edge nearest the user, moving slightly;
 - a soft contact shadow under each document (the LED sits above the far edge), uneven
@@ -205,7 +207,9 @@ class DocTruth:
 # --------------------------------------------------------------------------- the scene
 
 SENSOR = (3264, 2448)
-FOV_MM = (420.0, 315.0)
+# the near edge's width and the depth of the view; the far edge is 20 mm wider (keystone).
+# 322.5 = 430 × 3/4: the middle of the view, 430 mm wide, has square pixels on the 4:3 sensor
+FOV_MM = (420.0, 322.5)
 DOC_MM: dict[str, tuple[float, float]] = {
     "id_card_front": (85.6, 54.0), "id_card_back": (85.6, 54.0),
     "a4_form": (210.0, 297.0), "booklet": (210.0, 145.0), "qr_page": (148.0, 210.0),
@@ -396,7 +400,7 @@ def build_script(name: str, settle: int, seed: int) -> tuple[list[_Track], int]:
                     held_still=settle // 2, leave="right").track()
         tracks = [t1, t2]
     elif name == "a4":
-        # a portrait form laid landscape; little jitter: 1080p sees only 236 mm of 315
+        # a portrait form laid landscape; little jitter: 1080p sees only 242 mm of 322
         page = jitter(Pose(cx, cy, 90.0), 4, 1.0)
         tracks = [_place(new("a4_form", 4, page), page, settle, hold_again=10).track()]
     elif name == "booklet":

@@ -2,18 +2,23 @@
 
 The approach and its figures are in ../shared/research/camera.md §2 and §5:
 
-- Work on a reduced image (the MJPEG frame decoded straight at 1/2–1/4 scale), about 480 px
-  wide: the quad is found there in a few milliseconds, and :func:`refine_corners` moves the
-  corners onto the full-resolution edges once a page is captured.
+- Work on a reduced image (the MJPEG frame decoded straight at 1/2–1/8 scale, at least 300
+  px high), search a copy about 400 px wide: the quad is found there in a few milliseconds,
+  its sides placed on the steepest step into the page nearby on the decoded image, and
+  :func:`refine_corners` does the same at full resolution once a page is captured.
 - Segment the documents from the desk. The camera is fixed, so with a reference frame of the
-  empty desk the documents are what differs from it; that is what keeps white paper on a light
-  desk findable. Without a reference, documents are what is brighter than the desk.
-- Take the hand out before fitting: skin pixels (YCrCb) are removed from the mask, and the
-  page's outline is the convex hull of what remains, so a thumb over one edge leaves a notch
-  the hull bridges instead of dragging a corner along with it.
-- Fit each side as a line through the outline points that lie on the hull (not the notch,
-  not the rounded corners of a card) and intersect neighbouring sides: the corners are where
-  the edges meet, as a card's corners are defined (ISO/IEC 7810 rounds them).
+  empty desk the documents are what the desk did not show: steps in the log ratio to it,
+  flooded from the frame's rim (:func:`reference_mask`); that is what keeps white paper on a
+  light desk findable, and under a shadow. Without a reference, documents are what is brighter
+  than the desk (Otsu).
+- Take the hand out before fitting: skin-coloured pixels (YCrCb) that differ from the desk are
+  removed from the mask, and the page's outline is the convex hull of what remains, so a thumb
+  over one edge leaves a notch the hull bridges instead of dragging a corner along with it.
+- Fit each side as a line through the outline points near it (not the notch, not the rounded
+  corners of a card) and intersect neighbouring sides: the corners are where the edges meet,
+  as a card's corners are defined (ISO/IEC 7810 rounds them).
+- Reject what is not a document wholly in view: shapes touching the frame's rim, print inside
+  a larger shape or lying on paper (a page half in view), shapes that are not four-sided.
 
 :class:`PageDetector` is stateless between frames; :class:`~devices.imaging.tracker.PageTracker`
 adds what needs memory (the last good quad while a hand covers an edge).
@@ -42,11 +47,13 @@ REDUCED_SCALES = (8, 4, 2, 1)
 class DetectorConfig:
     """How :class:`PageDetector` looks for documents."""
 
+    decode_height: int = 300
+    """The frame is decoded at the largest JPEG scale (1/2, 1/4, 1/8) that keeps it at least
+    this many pixels high: 960×540 at 1080p, 408×306 at 8 MP, 800×600 at 1600×1200. The
+    sides are placed on that image; 540 rows at 1080p halve the corner error of 270."""
     work_width: int = 400
-    """Documents are looked for on an image at least this wide (pixels), and their sides are
-    then placed on one at least twice as wide: the frame is decoded at the largest JPEG scale
-    (1/2, 1/4, 1/8) that keeps it at least ``2 × work_width`` wide (960 px at 1080p, 816 px at
-    8 MP)."""
+    """Documents are looked for on a copy of the decoded image shrunk by a whole factor to
+    about this width (pixels): 480 px at 1080p, 408 at 8 MP."""
     min_area: float = 0.01
     """The smallest document, as a fraction of the frame's area (an ID card at 8 MP is about
     0.035)."""
@@ -95,10 +102,10 @@ class Detection:
                 "ms": round(self.ms, 3)}
 
 
-def reduced_scale(width: int, work_width: int) -> int:
-    """The largest JPEG decode scale that keeps the image at least ``2 × work_width`` wide."""
+def reduced_scale(height: int, decode_height: int) -> int:
+    """The largest JPEG decode scale that keeps the image at least ``decode_height`` high."""
     for scale in REDUCED_SCALES:
-        if width // scale >= 2 * work_width:
+        if height // scale >= decode_height:
             return scale
     return 1
 
@@ -145,7 +152,7 @@ class PageDetector:
         """Detect on a camera frame, decoding its JPEG at reduced scale."""
         start = time.perf_counter()
         width, height = frame.size
-        small = frame.reduced(reduced_scale(width, self.config.work_width))
+        small = frame.reduced(reduced_scale(height, self.config.decode_height))
         detection = self.detect(small, full_size=(width, height))
         return _with_ms(detection, (time.perf_counter() - start) * 1000)
 
@@ -153,7 +160,7 @@ class PageDetector:
         """Detect on a full-size BGR image (reduced here by resizing)."""
         start = time.perf_counter()
         height, width = image.shape[:2]
-        scale = reduced_scale(width, self.config.work_width)
+        scale = reduced_scale(height, self.config.decode_height)
         small = image if scale == 1 else cv2.resize(
             image, (-(-width // scale), -(-height // scale)), interpolation=cv2.INTER_AREA)
         detection = self.detect(small, full_size=(width, height))
@@ -199,11 +206,12 @@ class PageDetector:
                 if _around(level, quad) - desk_level > on_paper:
                     continue  # it lies on paper, not on the desk: print on a page half in view
                 quad = quad * (kx, ky)
+                reach = _REACH * max(kx, ky)
                 for _ in range(2):  # again when the outline was far off: the reach is short
-                    refined = refine_corners(small_grey, quad, reach_px=3.0 * max(kx, ky))
+                    refined = refine_corners(small_grey, quad, reach_px=reach)
                     moved = geometry.max_corner_distance(refined, quad)
                     quad = refined
-                    if moved <= max(kx, ky):
+                    if moved <= 0.6 * reach:
                         break
                 band = np.zeros((h, w), np.uint8)
                 cv2.polylines(band, [np.round(quad / (kx, ky)).astype(np.int32)], True, 1, 3)
@@ -230,11 +238,9 @@ class PageDetector:
         if reference is not None:
             mask, ratio = reference_mask(blurred, reference, self.config.reference_threshold,
                                          with_ratio=True)
-            b, g, r = cv2.split(ratio)
-            level = (b + g + r) / 3
-            spread = cv2.max(cv2.max(cv2.absdiff(b, 0), cv2.absdiff(g, 0)), cv2.absdiff(r, 0))
-            changed = ((spread > _CHANGED) * 255).astype(np.uint8)
-            return mask, level, changed, _ON_PAPER
+            level = cv2.cvtColor(ratio, cv2.COLOR_BGR2GRAY)
+            _, changed = cv2.threshold(cv2.absdiff(level, 0), _CHANGED, 255, cv2.THRESH_BINARY)
+            return mask, level, changed.astype(np.uint8), _ON_PAPER
         grey = cv2.cvtColor(blurred, cv2.COLOR_BGR2GRAY)
         _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
         # no reference: the desk's colour is what the frame's rim mostly shows
@@ -357,6 +363,9 @@ paper is twice as bright as a dark or wooden desk)."""
 _AROUND_PX = 4.0
 """How far outside a shape's sides its surroundings are sampled, in pixels of the work image."""
 
+_REACH = 3.0
+"""How far (pixels of the work image) a side may move onto an edge when it is placed."""
+
 _NOISE_FACTOR = 3.0
 """A step must be this many times steeper than the picture's median slope (mostly desk:
 sensor noise), so a noisier camera or a darker desk raises the bar by itself."""
@@ -407,13 +416,13 @@ def reference_mask(image: np.ndarray, reference: np.ndarray | Reference, thresho
     # larger on a dark desk, and larger still in a shadow on it)
     level = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     slope = cv2.multiply(slope, cv2.min(level, ref.grey).astype(np.float32) + 8.0)
-    noise = float(np.median(slope[::3, ::3]))
-    steps = slope > max(_NOISE_FACTOR * noise, threshold)
-    count, labels = cv2.connectedComponents((~steps).astype(np.uint8), connectivity=4)
-    on_rim = np.zeros(count, bool)
-    on_rim[labels[0]] = on_rim[labels[-1]] = on_rim[labels[:, 0]] = on_rim[labels[:, -1]] = True
-    on_rim[0] = False  # label 0 is the steps themselves
-    found = np.where(on_rim[labels], 0, 255).astype(np.uint8)
+    noise = float(np.median(slope[::4, ::4]))
+    steps = (slope > max(_NOISE_FACTOR * noise, threshold)).astype(np.uint8)
+    # the desk floods in from the rim: a free border round the picture joins every place
+    # where the rim is free, and one fill from its corner reaches all of them
+    free = cv2.copyMakeBorder(1 - steps, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    cv2.floodFill(free, None, (0, 0), 2, flags=4)
+    found = ((free[1:-1, 1:-1] != 2) * 255).astype(np.uint8)
     # the flood stops a pixel or so outside an edge (the step's own width): give it back,
     # which also drops the specks noise leaves on a dark desk
     found = cv2.erode(found, np.ones((3, 3), np.uint8))
@@ -536,11 +545,13 @@ def refine_corners(image: np.ndarray, corners: np.ndarray | Corners, *,
     shift = np.clip(np.where(np.abs(den) > 1e-6, 0.5 * (left - right) / safe, 0.0), -1, 1)
     position = (offsets[0] + (k + 1 + shift) * step).reshape(4, -1)
     peak, inside = peak.reshape(4, -1), inside.reshape(4, -1)
+    # a sample counts when its step is clear: 6 grey levels, and a third of the side's mean
+    counts = np.maximum(inside.sum(axis=1), 1)
+    means = np.where(inside, peak, 0.0).sum(axis=1) / counts
+    strong_all = inside & (peak >= np.maximum(6.0, 0.35 * means)[:, None])
     lines = []
     for i in range(4):
-        usable = inside[i]
-        strong = usable & (peak[i] >= max(6.0, 0.35 * float(np.median(peak[i][usable]))
-                                           if usable.any() else 6.0))
+        strong = strong_all[i]
         if strong.sum() < len(ts) // 3:
             lines.append((quad[i], deltas[i] / lengths[i]))
             continue

@@ -114,8 +114,8 @@ class ScanSession:
 
     def _calibrate_desk(self, frame: Frame) -> None:
         detector = self.tracker.detector
-        detector.set_reference(frame.reduced(reduced_scale(frame.size[0],
-                                                           detector.config.work_width)))
+        detector.set_reference(frame.reduced(reduced_scale(frame.size[1],
+                                                           detector.config.decode_height)))
         self.tracker.reset()
         self._empty_since = None
         try:
@@ -126,7 +126,7 @@ class ScanSession:
                         f"only: {exc}")
             return
         self.photo_detector.set_reference(photo.reduced(reduced_scale(
-            photo.size[0], self.photo_detector.config.work_width)))
+            photo.size[1], self.photo_detector.config.decode_height)))
 
     def _refresh_reference(self, frame: Frame, detection: Detection,
                            decision: Decision) -> None:

@@ -182,8 +182,12 @@ class PageDetector:
         sx, sy = full_w / small.shape[1], full_h / small.shape[0]
         blurred = cv2.GaussianBlur(work, (0, 0), 1.0)
         mask, level, changed, on_paper = self._foreground(blurred)
-        # skin only where the desk changed: a wooden desk has skin's colour too
-        skin = cv2.bitwise_and(skin_mask(blurred), changed)
+        reference = self._reference_at(blurred.shape[:2]) is not None
+        # a hand reaches in over the desk: skin that borders on the bare desk (an ID card's
+        # photo is an island inside the card); and only where skin can be told from the desk
+        # or where something lies on it
+        candidates = cv2.bitwise_and(skin_mask(blurred), cv2.bitwise_or(changed, mask))
+        skin = _bordering(candidates, _from_rim(cv2.bitwise_not(mask)))
         mask[skin > 0] = 0
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
@@ -197,26 +201,32 @@ class PageDetector:
         blobs = [(cv2.contourArea(c), c) for c in contours]
         blobs = [(area, c, cv2.convexHull(c)) for area, c in blobs if area >= min_area]
         desk_level = _rim_level(level)
-        for area, contour, _ in blobs:
-            for quad in self._quads(contour, mask, w, h):
-                centre = tuple(float(v) for v in quad.mean(axis=0))
-                if any(other > area and cv2.pointPolygonTest(hull, centre, False) >= 0
-                       for other, _, hull in blobs):
-                    continue  # print inside a page that is not all in view, not a document
-                if _around(level, quad) - desk_level > on_paper:
-                    continue  # it lies on paper, not on the desk: print on a page half in view
-                quad = quad * (kx, ky)
-                reach = _REACH * max(kx, ky)
-                for _ in range(2):  # again when the outline was far off: the reach is short
-                    refined = refine_corners(small_grey, quad, reach_px=reach)
-                    moved = geometry.max_corner_distance(refined, quad)
-                    quad = refined
-                    if moved <= 0.6 * reach:
-                        break
-                band = np.zeros((h, w), np.uint8)
-                cv2.polylines(band, [np.round(quad / (kx, ky)).astype(np.int32)], True, 1, 3)
-                touched = hand_in_view and bool(np.any(skin_near[band > 0]))
-                found.append((quad, touched))
+
+        def plausible(area: float, quad: np.ndarray) -> bool:
+            centre = tuple(float(v) for v in quad.mean(axis=0))
+            if any(other > area and cv2.pointPolygonTest(hull, centre, False) >= 0
+                   for other, _, hull in blobs):
+                return False  # print inside a page that is not all in view
+            if _around(level, quad) - desk_level > on_paper:
+                return False  # it lies on paper, not on the desk: print on a page half in view
+            # without a reference a page must be far brighter than the desk
+            return reference or _inside(level, quad) - desk_level >= _BRIGHT_PAGE
+
+        accepted = [q for area, contour, _ in blobs for q in self._quads(contour, mask, w, h)
+                    if plausible(area, q)]
+        for quad in accepted:
+            quad = quad * (kx, ky)
+            reach = _REACH * max(kx, ky)
+            for _ in range(2):  # again when the outline was far off: the reach is short
+                refined = refine_corners(small_grey, quad, reach_px=reach)
+                moved = geometry.max_corner_distance(refined, quad)
+                quad = refined
+                if moved <= 0.6 * reach:
+                    break
+            band = np.zeros((h, w), np.uint8)
+            cv2.polylines(band, [np.round(quad / (kx, ky)).astype(np.int32)], True, 1, 3)
+            touched = hand_in_view and bool(np.any(skin_near[band > 0]))
+            found.append((quad, touched))
         centre = np.array([small.shape[1] / 2, small.shape[0] / 2])
         found.sort(key=lambda item: (not geometry.contains(item[0], centre),
                                      float(np.hypot(*(item[0].mean(axis=0) - centre)))))
@@ -231,25 +241,35 @@ class PageDetector:
     def _foreground(self, blurred: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """The document mask; the log brightness against the desk (the ratio to the empty
-        desk, or plain log brightness without one); where the picture differs from the desk
-        (for telling skin from a wooden desk); and how much brighter than the desk a document's
-        surroundings may be before it counts as lying on paper."""
+        desk, or plain log brightness without one); where skin colour can be a hand; and how
+        much brighter than the desk a document's surroundings may be before it counts as lying
+        on paper.
+
+        Skin can be a hand wherever the desk is not skin-coloured itself; where it is (a wooden
+        desk), only where the picture is clearly brighter than the desk (a hand over wood is;
+        the wood in a shadow is darker)."""
         reference = self._reference_at(blurred.shape[:2])
         if reference is not None:
             mask, ratio = reference_mask(blurred, reference, self.config.reference_threshold,
                                          with_ratio=True)
             level = cv2.cvtColor(ratio, cv2.COLOR_BGR2GRAY)
-            _, changed = cv2.threshold(cv2.absdiff(level, 0), _CHANGED, 255, cv2.THRESH_BINARY)
-            return mask, level, changed.astype(np.uint8), _ON_PAPER
+            _, brighter = cv2.threshold(level, _BRIGHTER, 255, cv2.THRESH_BINARY)
+            allowed = cv2.bitwise_or(cv2.bitwise_not(reference.skin), brighter.astype(np.uint8))
+            return mask, level, allowed, _ON_PAPER
         grey = cv2.cvtColor(blurred, cv2.COLOR_BGR2GRAY)
         _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-        # no reference: the desk's colour is what the frame's rim mostly shows
+        level = cv2.LUT(grey, _LOG8)
+        # no reference: the desk is what the frame's rim mostly shows
         rim = np.concatenate([blurred[:3].reshape(-1, 3), blurred[-3:].reshape(-1, 3),
                               blurred[:, :3].reshape(-1, 3), blurred[:, -3:].reshape(-1, 3)])
-        desk = np.median(rim, axis=0)
-        distance = cv2.absdiff(blurred, np.full_like(blurred, 0) + desk.astype(np.uint8))
-        changed = ((distance.max(axis=2) > _DESK_COLOUR) * 255).astype(np.uint8)
-        return mask, cv2.LUT(grey, _LOG8), changed, _ON_PAPER_NO_REFERENCE
+        desk = np.median(rim, axis=0).astype(np.uint8).reshape(1, 1, 3)
+        if skin_mask(desk)[0, 0]:
+            desk_level = float(_LOG8[int(cv2.cvtColor(desk, cv2.COLOR_BGR2GRAY)[0, 0])])
+            _, allowed = cv2.threshold(level, desk_level + _BRIGHTER, 255, cv2.THRESH_BINARY)
+            allowed = allowed.astype(np.uint8)
+        else:
+            allowed = np.full(grey.shape, 255, np.uint8)
+        return mask, level, allowed, _ON_PAPER_NO_REFERENCE
 
     def _quads(self, contour: np.ndarray, mask: np.ndarray, w: int, h: int) -> list[np.ndarray]:
         """The document outlined by one blob of the mask; or, when the blob is not one clean
@@ -319,6 +339,27 @@ def _with_ms(detection: Detection, ms: float) -> Detection:
     return dataclasses.replace(detection, ms=ms)
 
 
+def _bordering(mask: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """The pieces of ``mask`` (0/255) that touch ``region`` (0/255) or come within 2 px."""
+    if not cv2.countNonZero(mask):
+        return mask
+    near = cv2.dilate(region, np.ones((5, 5), np.uint8))
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    touching = np.zeros(count, bool)
+    touching[labels[near > 0]] = True
+    touching[0] = False
+    return (touching[labels] * 255).astype(np.uint8)
+
+
+def _from_rim(mask: np.ndarray) -> np.ndarray:
+    """The parts of ``mask`` (0/255) connected to the picture's rim."""
+    if not cv2.countNonZero(mask):
+        return mask
+    framed = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=255)
+    cv2.floodFill(framed, None, (0, 0), 128, flags=8)
+    return ((framed[1:-1, 1:-1] == 128) * 255).astype(np.uint8)
+
+
 def _rim_level(level: np.ndarray) -> float:
     """The desk's level: the upper quartile of the frame's rim (a shadow or a page touching
     part of the rim does not pull it)."""
@@ -343,23 +384,38 @@ def _around(level: np.ndarray, quad: np.ndarray) -> float:
     return float(np.median(values))
 
 
+def _inside(level: np.ndarray, quad: np.ndarray) -> float:
+    """The median level over a 7 × 7 grid inside the quad (its middle 70 % each way)."""
+    q = np.asarray(quad, np.float64)
+    u = np.linspace(0.15, 0.85, 7)
+    a, b = np.meshgrid(u, u)
+    a, b = a.ravel()[:, None], b.ravel()[:, None]
+    pts = ((1 - a) * (1 - b) * q[0] + a * (1 - b) * q[1] + a * b * q[2]
+           + (1 - a) * b * q[3]).astype(np.float32)
+    values = cv2.remap(level, pts[:, :1].copy(), pts[:, 1:].copy(), cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    return float(np.median(values))
+
+
 def _touches_border(contour: np.ndarray, w: int, h: int) -> bool:
     pts = contour.reshape(-1, 2)
     return bool(np.any(pts[:, 0] <= 0) or np.any(pts[:, 1] <= 0)
                 or np.any(pts[:, 0] >= w - 1) or np.any(pts[:, 1] >= h - 1))
 
 
-_CHANGED = 0.1
-"""Log ratio to the empty desk (0.1 ≈ 10 %) beyond which a pixel has changed: only there can
-skin be a hand (a wooden desk is skin-coloured too)."""
-_DESK_COLOUR = 30
-"""Without a reference: grey levels from the desk's colour beyond which a pixel is not desk."""
+_BRIGHTER = 0.1
+"""On a skin-coloured (wooden) desk, skin is a hand only where the picture is this much
+brighter than the desk (log ratio: 0.1 ≈ 10 %; a hand over wood is about 40 % brighter)."""
 _ON_PAPER = 0.025
 """How much brighter than the desk (log ratio) the ground just outside a shape may be before
 the shape counts as print on a page (paper is 3 % brighter than a light desk at least)."""
 _ON_PAPER_NO_REFERENCE = 0.3
 """The same without a reference, against the rim's brightness (a wooden desk varies by 10 %,
 paper is twice as bright as a dark or wooden desk)."""
+_BRIGHT_PAGE = 0.3
+"""Without a reference: how much brighter (log: 0.3 ≈ 35 %) than the desk the inside of a
+document must be (paper is about twice as bright as a dark or wooden desk; the bright grain of
+a wooden desk is not)."""
 _AROUND_PX = 4.0
 """How far outside a shape's sides its surroundings are sampled, in pixels of the work image."""
 
@@ -381,11 +437,15 @@ class Reference:
 
     log: np.ndarray
     grey: np.ndarray
+    skin: np.ndarray
+    """Where the desk itself is skin-coloured (255)."""
 
     @classmethod
     def of(cls, image: np.ndarray) -> Reference:
-        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        return cls(cv2.LUT(image, _LOG8), grey)
+        if image.ndim == 2:
+            return cls(cv2.LUT(image, _LOG8), image, np.zeros_like(image))
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        return cls(cv2.LUT(image, _LOG8), grey, skin_mask(image))
 
 
 def reference_mask(image: np.ndarray, reference: np.ndarray | Reference, threshold: float, *,

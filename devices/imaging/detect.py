@@ -142,7 +142,7 @@ class PageDetector:
                 return None
             if (rh, rw) != (h, w):
                 ref = cv2.resize(ref, (w, h), interpolation=cv2.INTER_AREA)
-            cached = Reference.of(cv2.GaussianBlur(ref, (0, 0), 1.0))
+            cached = Reference.of(cv2.GaussianBlur(ref, (5, 5), 1.0))
             self._reference_cache[shape] = cached
         return cached
 
@@ -180,7 +180,7 @@ class PageDetector:
         h, w = work.shape[:2]
         kx, ky = small.shape[1] / w, small.shape[0] / h
         sx, sy = full_w / small.shape[1], full_h / small.shape[0]
-        blurred = cv2.GaussianBlur(work, (0, 0), 1.0)
+        blurred = cv2.GaussianBlur(work, (5, 5), 1.0)
         mask, level, changed, on_paper = self._foreground(blurred)
         reference = self._reference_at(blurred.shape[:2]) is not None
         # a hand reaches in over the desk: skin that borders on the bare desk (an ID card's
@@ -191,9 +191,10 @@ class PageDetector:
         mask[skin > 0] = 0
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
-        skin_near = cv2.dilate(skin, kernel, iterations=2)
-        # a hand is more than a few skin-coloured pixels (a pink stamp, a face on a card)
-        hand_in_view = cv2.countNonZero(cv2.erode(skin, kernel, iterations=2)) > 0.002 * w * h
+        # a hand is more than a few skin-coloured pixels (a pink stamp, a face on a page)
+        hand_in_view = bool(cv2.countNonZero(skin)) and cv2.countNonZero(
+            cv2.erode(skin, kernel, iterations=2)) > 0.002 * w * h
+        skin_near = cv2.dilate(skin, kernel, iterations=2) if hand_in_view else skin
         found: list[tuple[np.ndarray, bool]] = []
         small_grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
@@ -343,12 +344,18 @@ def _bordering(mask: np.ndarray, region: np.ndarray) -> np.ndarray:
     """The pieces of ``mask`` (0/255) that touch ``region`` (0/255) or come within 2 px."""
     if not cv2.countNonZero(mask):
         return mask
-    near = cv2.dilate(region, np.ones((5, 5), np.uint8))
-    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    x, y, bw, bh = cv2.boundingRect(mask)  # work on the part that has any: often small
+    h, w = mask.shape
+    x0, y0, x1, y1 = max(0, x - 2), max(0, y - 2), min(w, x + bw + 2), min(h, y + bh + 2)
+    part = mask[y0:y1, x0:x1]
+    near = cv2.dilate(region[y0:y1, x0:x1], np.ones((5, 5), np.uint8))
+    count, labels = cv2.connectedComponents(part, connectivity=8)
     touching = np.zeros(count, bool)
-    touching[labels[near > 0]] = True
+    touching[labels[cv2.bitwise_and(near, part) > 0]] = True
     touching[0] = False
-    return (touching[labels] * 255).astype(np.uint8)
+    out = np.zeros_like(mask)
+    out[y0:y1, x0:x1] = touching[labels].astype(np.uint8) * 255
+    return out
 
 
 def _from_rim(mask: np.ndarray) -> np.ndarray:
@@ -419,8 +426,11 @@ a wooden desk is not)."""
 _AROUND_PX = 4.0
 """How far outside a shape's sides its surroundings are sampled, in pixels of the work image."""
 
-_REACH = 3.0
+_REACH = 4.0
 """How far (pixels of the work image) a side may move onto an edge when it is placed."""
+_AGAIN = 0.8
+"""A second placing pass when the first moved a corner further than this share of the reach
+(the outline was far off)."""
 
 _NOISE_FACTOR = 3.0
 """A step must be this many times steeper than the picture's median slope (mostly desk:

@@ -96,11 +96,6 @@ class Detection:
     small: np.ndarray | None = field(default=None, repr=False, compare=False)
     """The reduced BGR image the detection ran on (for motion checks downstream)."""
 
-    def as_json(self) -> dict[str, object]:
-        return {"found": self.found,
-                "corners": [list(p) for p in self.corners] if self.corners else None,
-                "ms": round(self.ms, 3)}
-
 
 def reduced_scale(height: int, decode_height: int) -> int:
     """The largest JPEG decode scale that keeps the image at least ``decode_height`` high."""
@@ -218,12 +213,12 @@ class PageDetector:
         for quad in accepted:
             quad = quad * (kx, ky)
             reach = _REACH * max(kx, ky)
-            for _ in range(2):  # again when the outline was far off: the reach is short
+            for _ in range(2):
                 refined = refine_corners(small_grey, quad, reach_px=reach)
                 moved = geometry.max_corner_distance(refined, quad)
                 quad = refined
                 if moved <= 0.6 * reach:
-                    break
+                    break  # the outline was close; else once more: it was far off
             band = np.zeros((h, w), np.uint8)
             cv2.polylines(band, [np.round(quad / (kx, ky)).astype(np.int32)], True, 1, 3)
             touched = hand_in_view and bool(np.any(skin_near[band > 0]))
@@ -428,9 +423,6 @@ _AROUND_PX = 4.0
 
 _REACH = 4.0
 """How far (pixels of the work image) a side may move onto an edge when it is placed."""
-_AGAIN = 0.8
-"""A second placing pass when the first moved a corner further than this share of the reach
-(the outline was far off)."""
 
 _NOISE_FACTOR = 3.0
 """A step must be this many times steeper than the picture's median slope (mostly desk:

@@ -206,7 +206,7 @@ def test_detect_frame_on_the_mjpeg_agrees_with_detect_image(index: int) -> None:
     assert geometry.max_corner_distance(np.array(from_jpeg.corners),
                                         np.array(from_image.corners)) <= 0.002 * 1080
     assert from_jpeg.hand == from_image.hand
-    assert from_jpeg.ms > 0 and from_jpeg.as_json()["found"] is True
+    assert from_jpeg.ms > 0 and from_jpeg.found is True
 
 
 @pytest.mark.parametrize("image", [

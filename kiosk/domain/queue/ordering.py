@@ -37,6 +37,8 @@ class Waiting:
     reasons: tuple[Reason, ...] = ()
     appointment_start: dt.datetime | None = None
     appointment_end: dt.datetime | None = None
+    pinned_window: str | None = None
+    """Sent to (or parked at) this window: only it calls the ticket, whatever its category."""
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,13 @@ def queue_order(waiting: Iterable[Waiting], now: dt.datetime, rules: OrderingRul
 
 
 def next_ticket(waiting: Iterable[Waiting], now: dt.datetime, rules: OrderingRules,
-                window_weights: Mapping[str, int]) -> Waiting | None:
-    """The ticket a window serving ``window_weights`` (category → weight) calls next."""
-    tickets = [t for t in waiting if t.category in window_weights]
+                window_weights: Mapping[str, int], window: str | None = None) -> Waiting | None:
+    """The ticket ``window``, serving ``window_weights`` (category → weight), calls next:
+    tickets sent to it come into its choice whatever their category, tickets sent to another
+    window never do."""
+    tickets = [t for t in waiting
+               if (t.pinned_window is None and t.category in window_weights)
+               or (window is not None and t.pinned_window == window)]
     if not tickets:
         return None
     return min(tickets, key=lambda t: sort_key(t, now, rules, window_weights))

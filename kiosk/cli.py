@@ -30,7 +30,9 @@ from .doctor import doctor
 from .domain.catalogue import CATEGORIES, CatalogueError
 from .domain.workdays import CalendarError, WorkdayCalendar, parse_override
 from .imaging_cli import imaging
+from .queue_cli import queue
 from .site_context import create_site, open_site, site_health
+from .station_cli import station
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -464,6 +466,8 @@ def _pad(text: str, width: int) -> str:
 
 cli.add_command(doctor)
 cli.add_command(imaging)
+cli.add_command(queue)
+cli.add_command(station)
 
 
 def main() -> None:

@@ -294,3 +294,60 @@ def _m005_ratings(conn: sqlite3.Connection) -> None:
         ) STRICT;
         """
     )
+
+
+@migration(6)
+def _m006_station(conn: sqlite3.Connection) -> None:
+    """The station's queue state (a ticket's window, calls, times and outcome; windows), the
+    screens' tokens and pairing codes, and the answers kept for idempotent retries."""
+    _run(
+        conn,
+        """
+        ALTER TABLE tickets ADD COLUMN window TEXT;
+        ALTER TABLE tickets ADD COLUMN pinned_window TEXT;
+        ALTER TABLE tickets ADD COLUMN calls INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE tickets ADD COLUMN first_called_at TEXT;
+        ALTER TABLE tickets ADD COLUMN called_at TEXT;
+        ALTER TABLE tickets ADD COLUMN started_at TEXT;
+        ALTER TABLE tickets ADD COLUMN ended_at TEXT;
+        ALTER TABLE tickets ADD COLUMN outcome TEXT;
+        ALTER TABLE tickets ADD COLUMN reasons TEXT NOT NULL DEFAULT '';
+        ALTER TABLE tickets ADD COLUMN served_s REAL;
+        ALTER TABLE tickets ADD COLUMN clerk TEXT;
+        CREATE INDEX tickets_day ON tickets(service_day, status);
+
+        CREATE TABLE queue_windows (
+            number TEXT PRIMARY KEY,
+            state TEXT NOT NULL CHECK (state IN ('open', 'paused', 'closed')),
+            clerk TEXT,
+            since TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE station_tokens (
+            token_hash BLOB PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('kiosk', 'counter', 'display', 'manager')),
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        ) STRICT;
+
+        CREATE TABLE pair_codes (
+            code_index BLOB PRIMARY KEY,
+            token_hash BLOB NOT NULL REFERENCES station_tokens(token_hash),
+            key_id TEXT REFERENCES data_keys(key_id),
+            token BLOB,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        ) STRICT;
+
+        CREATE TABLE station_requests (
+            token_hash BLOB NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            response TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (token_hash, key)
+        ) STRICT;
+        CREATE INDEX station_requests_at ON station_requests(at);
+        """
+    )

@@ -26,43 +26,64 @@ def issue(
     channel: str,
     priority: int = 0,
     holder: dict[str, Any] | None = None,
+    status: str = "waiting",
+    reasons: str = "",
 ) -> dict[str, Any]:
     """Issue the next ticket of ``category`` for ``service_day`` (YYYY-MM-DD, local).
 
     :param holder: the citizen's ID card data when a card was swiped (name, id_number):
         sealed with a key of its own, found again by its blind index only.
     """
+    with site.store.write() as conn:
+        return issue_in(conn, site, service_day=service_day, category=category,
+                        channel=channel, priority=priority, holder=holder, status=status,
+                        reasons=reasons)
+
+
+def issue_in(
+    conn: sqlite3.Connection,
+    site: Site,
+    *,
+    service_day: str,
+    category: str,
+    channel: str,
+    priority: int = 0,
+    holder: dict[str, Any] | None = None,
+    status: str = "waiting",
+    reasons: str = "",
+) -> dict[str, Any]:
+    """:func:`issue` inside the caller's write transaction (the station records its answer
+    for retries in the same transaction)."""
     dk = site.new_data_key() if holder else None
     ticket_id = new_id()
     now = site.clock.now()
-    with site.store.write() as conn:
-        seq = _next_seq(conn, service_day, category)
-        number = f"{category}{seq:03d}"
-        if dk is not None:
-            site.save_data_key(conn, dk)
-        conn.execute(
-            "INSERT INTO tickets (id, service_day, category, seq, number, status, priority,"
-            " channel, key_id, holder_index, holder, issued_at, clock_synced)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (ticket_id, service_day, category, seq, number, "waiting", priority, channel,
-             dk.key_id if dk else None,
-             site.keys.blind_index(holder["id_number"]) if holder else None,
-             dk.encrypt_json(holder, f"{HOLDER_CONTEXT}|{ticket_id}") if dk else None,
-             iso(now), int(site.clock.synced)),
-        )
-        conn.execute(
-            "INSERT INTO queue_events (id, ticket_id, kind, at, clock_synced)"
-            " VALUES (?,?,?,?,?)",
-            (new_id(), ticket_id, "issued", iso(now), int(site.clock.synced)),
-        )
-        outbox.enqueue(
-            conn, site.clock, entity="ticket", entity_id=ticket_id, op="issued",
-            payload={"id": ticket_id, "number": number, "category": category,
-                     "service_day": service_day, "channel": channel, "priority": priority,
-                     "issued_at": iso(now), "clock_synced": site.clock.synced},
-        )
+    seq = _next_seq(conn, service_day, category)
+    number = f"{category}{seq:03d}"
+    if dk is not None:
+        site.save_data_key(conn, dk)
+    conn.execute(
+        "INSERT INTO tickets (id, service_day, category, seq, number, status, priority,"
+        " channel, key_id, holder_index, holder, issued_at, clock_synced, reasons)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (ticket_id, service_day, category, seq, number, status, priority, channel,
+         dk.key_id if dk else None,
+         site.keys.blind_index(holder["id_number"]) if holder else None,
+         dk.encrypt_json(holder, f"{HOLDER_CONTEXT}|{ticket_id}") if dk else None,
+         iso(now), int(site.clock.synced), reasons),
+    )
+    conn.execute(
+        "INSERT INTO queue_events (id, ticket_id, kind, at, clock_synced)"
+        " VALUES (?,?,?,?,?)",
+        (new_id(), ticket_id, "issued", iso(now), int(site.clock.synced)),
+    )
+    outbox.enqueue(
+        conn, site.clock, entity="ticket", entity_id=ticket_id, op="issued",
+        payload={"id": ticket_id, "number": number, "category": category,
+                 "service_day": service_day, "channel": channel, "priority": priority,
+                 "issued_at": iso(now), "clock_synced": site.clock.synced},
+    )
     return {"id": ticket_id, "number": number, "seq": seq, "category": category,
-            "service_day": service_day}
+            "service_day": service_day, "issued_at": now}
 
 
 def _next_seq(conn: sqlite3.Connection, service_day: str, category: str) -> int:

@@ -23,6 +23,7 @@ from .schema import (
     PORT_SCHEMES,
     ROLES,
     CalendarSection,
+    CategoryConfig,
     CryptoSection,
     DeviceConfig,
     PrinterProfile,
@@ -33,6 +34,7 @@ from .schema import (
     SiteSection,
     StationSection,
     StoreSection,
+    WindowConfig,
 )
 from .toml_locate import locate
 
@@ -42,6 +44,7 @@ __all__ = [
     "PORT_SCHEMES",
     "ROLES",
     "CalendarSection",
+    "CategoryConfig",
     "ConfigError",
     "ConfigProblem",
     "CryptoSection",
@@ -55,6 +58,7 @@ __all__ = [
     "SiteSection",
     "StationSection",
     "StoreSection",
+    "WindowConfig",
     "dump_defaults",
     "field_docs",
     "find_config",

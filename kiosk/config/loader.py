@@ -396,7 +396,11 @@ def _type_words(annotation: Any) -> str:
     if get_origin(annotation) is Literal:
         return "string" if all(isinstance(a, str) for a in get_args(annotation)) else "choice"
     if get_origin(annotation) is dict:
+        if get_args(annotation)[1] is int:
+            return "table of integers"
         return "table of strings, numbers or true/false"
+    if get_origin(annotation) is list:
+        return "array of strings"
     return {str: "string", int: "integer", float: "number", bool: "true/false"}.get(
         annotation, str(annotation)
     )
@@ -437,6 +441,8 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return _toml_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
         if not value:
             return "{}"

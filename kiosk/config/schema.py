@@ -203,6 +203,125 @@ class QueueSection(BaseModel):
     """Without a touch for this long the kiosk returns to its home screen and forgets the
     citizen. Unit: s."""
 
+    default_service_s: int = Field(default=300, ge=1)
+    """Service time the wait estimate assumes for a category until three of its tickets
+    have been served today. Unit: s."""
+
+    reservation_timeout_s: int = Field(default=120, ge=5)
+    """A ticket the kiosk reserved but neither confirmed (printed) nor voided within this
+    time is confirmed: a printed ticket in a citizen's hand must be called, and a ticket that
+    never came out costs one no-show. Unit: s."""
+
+    open_window_wait_s: int = Field(default=1800, ge=60)
+    """Advise the manager to open a temporary window when a category's estimated wait
+    reaches this. Unit: s."""
+
+    open_window_waiting: int = Field(default=15, ge=1)
+    """Advise the manager to open a temporary window when this many tickets of one category
+    are waiting. Unit: tickets."""
+
+    close_window_idle_s: int = Field(default=900, ge=60)
+    """Advise the manager to close an open temporary window idle for this long. Unit: s."""
+
+    hall_notice: str = "请取号后留意叫号，过号请到咨询台。Please watch for your number."
+    """The scrolling notice of the hall display; empty for none."""
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _check_span(value: str) -> str:
+    if not _HOURS.match(value) or value[:5] >= value[6:]:
+        raise _plain(f"{value!r} is not a span of the day such as \"08:30-12:00\"")
+    return value
+
+
+class CategoryConfig(BaseModel):
+    """``[categories.<prefix>]``: a kind of business citizens take a ticket for."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    """Name on the kiosk button, the ticket and the hall display (Chinese)."""
+
+    name_en: str = ""
+    """English name shown under the Chinese one."""
+
+    hours: list[str] = Field(default_factory=list)
+    """When tickets are issued, as spans of the local day (``["08:30-12:00",
+    "13:30-17:00"]``); empty means whenever the station runs."""
+
+    daily_quota: int = Field(default=0, ge=0)
+    """Most tickets issued per service day; 0 for no limit. Unit: tickets."""
+
+    slot_quotas: dict[str, int] = Field(default_factory=dict)
+    """Most tickets per span of the day (``{ "08:30-10:00" = 40 }``), for categories whose
+    clerks can only take so many in a morning. Unit: tickets."""
+
+    green_channel: bool = True
+    """Whether elderly, disabled and pregnant citizens and appointments go ahead (绿色通道)."""
+
+    @field_validator("hours")
+    @classmethod
+    def _spans(cls, value: list[str]) -> list[str]:
+        return [_check_span(span) for span in value]
+
+    @field_validator("slot_quotas")
+    @classmethod
+    def _slots(cls, value: dict[str, int]) -> dict[str, int]:
+        for span, quota in value.items():
+            _check_span(span)
+            if quota < 0:
+                raise _plain(f"quota for {span} must not be negative")
+        return value
+
+
+class WindowConfig(BaseModel):
+    """``[windows.<number>]``: a service window (窗口) and what it serves."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    """Name on the counter app and the hall display, e.g. ``综合窗口``."""
+
+    categories: dict[str, int] = Field(min_length=1)
+    """The categories it serves with their weights (``{ A = 2, B = 1 }``): a higher weight
+    is served first at this window, and a 综合窗口 serving four categories gives each its
+    share of the wait estimate. Unit: weight (1-9)."""
+
+    temporary: bool = False
+    """A temporary window (临时窗口), closed until the manager opens it at a rush."""
+
+    @field_validator("categories")
+    @classmethod
+    def _weights(cls, value: dict[str, int]) -> dict[str, int]:
+        for prefix, weight in value.items():
+            if not 1 <= weight <= 9:
+                raise _plain(f"weight of {prefix} must be 1 to 9 (got {weight})")
+        return value
+
+
+def _default_categories() -> dict[str, CategoryConfig]:
+    return {
+        "A": CategoryConfig(name="综合受理", name_en="General services"),
+        "B": CategoryConfig(name="社保医保", name_en="Social and medical insurance"),
+        "C": CategoryConfig(name="民政残联", name_en="Civil affairs and disability"),
+        "D": CategoryConfig(name="农业农村", name_en="Agriculture and rural affairs"),
+    }
+
+
+def _default_windows() -> dict[str, WindowConfig]:
+    every = {"A": 2, "B": 1, "C": 1, "D": 1}
+    return {
+        "1": WindowConfig(name="综合窗口", categories=every),
+        "2": WindowConfig(name="综合窗口", categories=every),
+        "3": WindowConfig(name="社保医保", categories={"B": 2, "A": 1}),
+        "4": WindowConfig(name="民政残联", categories={"C": 2, "A": 1}),
+        "5": WindowConfig(name="农业农村", categories={"D": 2, "A": 1}),
+        "6": WindowConfig(name="帮办代办", categories={"A": 1, "B": 1, "C": 1, "D": 1}),
+        "7": WindowConfig(name="临时窗口", categories={"A": 1, "B": 1}, temporary=True),
+    }
+
 
 class RetentionSection(BaseModel):
     """``[retention]``: how long records and keys are kept."""
@@ -288,6 +407,14 @@ class SiteConfig(BaseModel):
     queue: QueueSection = Field(default_factory=QueueSection)
     """Tickets, priority and the kiosk's idle timeout."""
 
+    categories: dict[str, CategoryConfig] = Field(default_factory=_default_categories)
+    """The categories of business, by ticket prefix (one capital letter): ``A`` gives
+    A001, A002, … A site that lists its own replaces the four shipped ones."""
+
+    windows: dict[str, WindowConfig] = Field(default_factory=_default_windows)
+    """The service windows, by number as called (``3`` → 请A001号到3号窗口办理). A site
+    that lists its own replaces the seven shipped ones."""
+
     retention: RetentionSection = Field(default_factory=RetentionSection)
     """How long records and keys are kept."""
 
@@ -305,6 +432,26 @@ class SiteConfig(BaseModel):
     def _keep_default_profile(cls, value: dict[str, PrinterProfile]) -> dict[str, PrinterProfile]:
         # Adding [printer_profiles.narrow] must not take away the profile devices fall back on.
         return value if "default" in value else {"default": PrinterProfile(), **value}
+
+    @model_validator(mode="after")
+    def _queue_consistent(self) -> SiteConfig:
+        problems = []
+        for prefix in self.categories:
+            if not re.fullmatch(r"[A-Z]", prefix):
+                problems.append((("categories", prefix),
+                                 "a category is named by one capital letter, A to Z"))
+        for number, window in self.windows.items():
+            if not re.fullmatch(r"[0-9]{1,3}", number):
+                problems.append((("windows", number),
+                                 "a window is named by its number, 1 to 999"))
+            for prefix in window.categories:
+                if prefix not in self.categories:
+                    problems.append((("windows", number, "categories"),
+                                     f"no category {prefix!r} (known: "
+                                     f"{', '.join(self.categories) or 'none'})"))
+        if problems:
+            raise _plain("; ".join(message for _, message in problems), problems=problems)
+        return self
 
     @model_validator(mode="after")
     def _devices_usable(self) -> SiteConfig:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from kiosk.config import (
     CalendarSection,
+    CategoryConfig,
     ConfigError,
     ConfigProblem,
     CryptoSection,
@@ -24,6 +25,7 @@ from kiosk.config import (
     SiteSection,
     StationSection,
     StoreSection,
+    WindowConfig,
     dump_defaults,
     field_docs,
     find_config,
@@ -234,6 +236,8 @@ def test_the_walk_reaches_every_section_model() -> None:
         StoreSection,
         CryptoSection,
         CalendarSection,
+        CategoryConfig,
+        WindowConfig,
     }
 
 

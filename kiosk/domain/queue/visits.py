@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 
 class Status(enum.StrEnum):
+    RESERVED = "reserved"
+    """Numbered, not yet printed: the kiosk confirms it once the ticket is out, or voids it."""
     WAITING = "waiting"
     CALLED = "called"
     SERVING = "serving"
@@ -46,7 +48,7 @@ class Outcome(enum.StrEnum):
     VOIDED = "voided"
 
 
-OPEN = (Status.WAITING, Status.CALLED, Status.SERVING, Status.PARKED)
+OPEN = (Status.RESERVED, Status.WAITING, Status.CALLED, Status.SERVING, Status.PARKED)
 
 
 class VisitError(ValueError):
@@ -93,12 +95,13 @@ def _check(ticket: Ticket, allowed: tuple[Status, ...], what: str) -> None:
                          f"ticket {ticket.number} is {ticket.status}: it cannot be {what}")
 
 
-_ZH = {Status.WAITING: "等候中", Status.CALLED: "已叫号", Status.SERVING: "办理中",
+_ZH = {Status.RESERVED: "待打印",
+       Status.WAITING: "等候中", Status.CALLED: "已叫号", Status.SERVING: "办理中",
        Status.PARKED: "挂起", Status.DONE: "已结束"}
 _ZH_ACTION = {"called": "叫号", "recalled": "重呼", "marked no-show": "弃号",
               "started": "开始办理", "finished": "办结", "transferred": "转移",
               "parked": "挂起", "resumed": "恢复办理", "cancelled": "取消",
-              "voided": "作废"}
+              "voided": "作废", "confirmed": "确认"}
 
 
 def call(ticket: Ticket, window: str, now: dt.datetime) -> tuple[Ticket, Event]:
@@ -182,9 +185,18 @@ def cancel(ticket: Ticket, now: dt.datetime) -> tuple[Ticket, Event]:
     return _end(ticket, now, Outcome.CANCELLED, "cancelled")
 
 
+def confirm(ticket: Ticket, now: dt.datetime) -> tuple[Ticket, Event]:
+    """The kiosk printed the reserved ticket: it joins the queue (its arrival is its
+    reservation, so the seconds the printer took do not send it behind anyone)."""
+    _check(ticket, (Status.RESERVED,), "confirmed")
+    return dataclasses.replace(ticket, status=Status.WAITING), Event("confirmed",
+                                                                     ticket.ticket_id, now)
+
+
 def void(ticket: Ticket, now: dt.datetime) -> tuple[Ticket, Event]:
-    """The ticket could not be printed: it never counts as issued."""
-    _check(ticket, (Status.WAITING,), "voided")
+    """The ticket could not be printed: it never counts as issued (its number is not
+    handed out again: a number is never reused within a day)."""
+    _check(ticket, (Status.RESERVED, Status.WAITING), "voided")
     return _end(ticket, now, Outcome.VOIDED, "voided")
 
 

@@ -1,0 +1,447 @@
+"""The station's LAN API: HTTP for the screens' requests, a WebSocket for what happens.
+
+The contract is the OpenAPI document this app serves at ``/openapi.json`` and that is
+committed as ``docs/api/station.openapi.json`` (a test keeps them equal); the event stream is
+described in docs/api/events.md. Rules every route keeps:
+
+- a bearer token (``bianmin station pair``) whose role allows the operation (``auth.py``);
+- an ``Idempotency-Key`` header on every POST: a retry returns the first answer;
+- a refusal is a 4xx with ``{"error": {"code", "message"}}`` in plain words (中文 / English);
+  a malformed request never becomes a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kiosk import __version__
+from offline_store import station_access
+from offline_store.errors import StoreError
+
+from . import auth
+from .engine import Answer, QueueEngine, Refused, fingerprint
+from .runtime import Station
+
+log = logging.getLogger(__name__)
+PING_S = 10.0
+
+# --- request and answer shapes (they make the OpenAPI document) --------------------------------
+
+_STRICT = ConfigDict(extra="forbid")
+WindowNumber = Annotated[str, Field(pattern=r"^[0-9]{1,3}$", examples=["3"])]
+TicketNumber = Annotated[str, Field(pattern=r"^[A-Za-z][0-9]{3,5}$", examples=["A007"])]
+
+
+class IdCard(BaseModel):
+    model_config = _STRICT
+    id_number: str = Field(pattern=r"^[0-9]{17}[0-9Xx]$", description="居民身份证号码")
+    name: str = Field(default="", max_length=60)
+    birth_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class IssueRequest(BaseModel):
+    model_config = _STRICT
+    category: str = Field(pattern=r"^[A-Z]$", examples=["A"])
+    id_card: IdCard | None = None
+    reasons: list[Literal["disabled", "pregnant"]] = Field(default_factory=list, max_length=2)
+    confirm: bool = Field(default=False, description="Issue and confirm at once (no printer).")
+
+
+class CallRequest(BaseModel):
+    model_config = _STRICT
+    number: TicketNumber | None = None
+
+
+class TransferRequest(BaseModel):
+    model_config = _STRICT
+    category: str | None = Field(default=None, pattern=r"^[A-Z]$")
+    window: WindowNumber | None = None
+
+
+class ResumeRequest(BaseModel):
+    model_config = _STRICT
+    number: TicketNumber
+
+
+class WindowStateRequest(BaseModel):
+    model_config = _STRICT
+    state: Literal["open", "paused", "closed"]
+    clerk: str | None = Field(default=None, max_length=40)
+
+
+class AnnounceRequest(BaseModel):
+    model_config = _STRICT
+    text: str = Field(min_length=1, max_length=200)
+
+
+class PairRequest(BaseModel):
+    model_config = _STRICT
+    code: str = Field(pattern=r"^[0-9]{8}$")
+
+
+class TicketOut(BaseModel):
+    id: str
+    number: str
+    category: str
+    status: Literal["reserved", "waiting", "called", "serving", "parked", "done"]
+    window: str | None
+    priority: int
+    reasons: list[str]
+    issued_at: str
+    called_at: str | None
+    calls: int
+    outcome: str | None
+    ahead: int | None = Field(description="Tickets of its category before it (waiting only).")
+    estimated_wait_s: float | None = Field(description="None: no open window serves it.")
+
+
+class CategoryOut(BaseModel):
+    prefix: str
+    name: str
+    name_en: str
+    waiting: int
+    estimated_wait_s: float | None
+    issued: int
+    open_now: bool
+
+
+class CurrentOut(BaseModel):
+    number: str
+    status: str
+
+
+class WindowOut(BaseModel):
+    number: str
+    name: str
+    state: Literal["open", "paused", "closed"]
+    temporary: bool
+    categories: dict[str, int]
+    current: CurrentOut | None
+
+
+class CallOut(BaseModel):
+    number: str
+    window: str
+    at: str
+    recall: bool
+    text: str
+
+
+class AdviceOut(BaseModel):
+    action: Literal["open_window", "close_window"]
+    category: str | None
+    window: str | None
+    reason: str
+
+
+class SiteOut(BaseModel):
+    code: str
+    name: str
+
+
+class StatusOut(BaseModel):
+    service_day: str
+    at: str
+    site: SiteOut
+    categories: list[CategoryOut]
+    windows: list[WindowOut]
+    recent_calls: list[CallOut]
+    advice: list[AdviceOut]
+    notice: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class HealthOut(BaseModel):
+    ok: bool
+    version: str
+    service_day: str
+
+
+class PairOut(BaseModel):
+    token: str
+    role: str
+
+
+class AnnounceOut(BaseModel):
+    text: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)}
+
+
+async def _who(request: Request,
+               authorization: Annotated[str | None, Header()] = None) -> tuple[str, str]:
+    """The caller's token and role; 401 without a paired token."""
+    station: Station = request.app.state.station
+    token = _bearer(authorization)
+    found = await station.role_of(token) if token else None
+    if found is None:
+        raise Refused(401, "unauthorized", "请先配对本设备 / this screen is not paired: "
+                                           "run bianmin station pair and use its token")
+    return token, found  # type: ignore[return-value]
+
+
+Role = Annotated[tuple[str, str], Depends(_who)]
+async def _key(idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", max_length=100,
+        description="Any string the caller makes once per operation; a retry repeats it.",
+)] = None) -> str | None:
+    return idempotency_key
+
+
+Key = Annotated[str | None, Depends(_key)]
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status)
+
+
+# --- the app -----------------------------------------------------------------------------------
+
+
+def create_app(station: Station | None) -> FastAPI:
+    """The app serving ``station`` (None: only to write the OpenAPI document)."""
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        assert station is not None
+        station.loop = asyncio.get_running_loop()
+        ticker = asyncio.create_task(station.ticking())
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+
+    app = FastAPI(title="Bianmin station", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
+                  description="The site service of a 便民服务中心: queue tickets, calls and the "
+                              "hall's event stream (docs/api/).")
+    app.state.station = station
+    _handlers(app)
+
+    def eng() -> QueueEngine:
+        assert station is not None, "an app made without a station only describes the API"
+        return station.engine
+
+    def need(who: tuple[str, str], operation: str) -> str:
+        token, found = who
+        if not auth.allowed(found, operation):
+            raise Refused(403, "forbidden", f"“{found}”角色不能执行此操作 / the {found} role may "
+                                            f"not {operation.replace('_', ' ')}")
+        return token
+
+    async def post(who: tuple[str, str], operation: str, key: str | None, request: Request,
+                   body: BaseModel | None, op: Callable[[Any], Answer]) -> JSONResponse:
+        token = need(who, operation)
+        if not key:
+            raise Refused(400, "idempotency_key_missing",
+                          "请求缺少 Idempotency-Key / every POST needs an Idempotency-Key "
+                          "header, so that a retry cannot do the work twice")
+        print_ = fingerprint("POST", request.url.path,
+                             body.model_dump(mode="json") if body else None)
+        answer = await station.do(token, key, print_, op)
+        return JSONResponse(answer.body, answer.status)
+
+    @app.get("/v1/health", response_model=HealthOut)
+    async def health() -> dict[str, Any]:
+        return {"ok": True, "version": __version__, "service_day": eng().day}
+
+    @app.post("/v1/pair", response_model=PairOut, responses=ERRORS)
+    async def pair(body: PairRequest) -> dict[str, Any]:
+        found = await station.on_writer(station_access.use_pair_code, station.site, body.code,
+                                        station.site.clock.now())
+        if found is None:
+            raise Refused(404, "not_found", "配对码不对、已用过或已过期 / the pairing code is "
+                                            "wrong, used or expired")
+        return {"token": found[0], "role": found[1]}
+
+    @app.get("/v1/status", response_model=StatusOut, responses=ERRORS)
+    async def status(who: Role) -> dict[str, Any]:
+        need(who, "status")
+        return (await station.snapshot())[1]
+
+    @app.get("/v1/kpi", responses=ERRORS)
+    async def kpi(who: Role, day: Annotated[str | None, Query(
+            pattern=r"^\d{4}-\d{2}-\d{2}$")] = None) -> dict[str, Any]:
+        need(who, "kpi")
+        return await station.read(lambda: eng().kpi(day))
+
+    @app.post("/v1/tickets", status_code=201, response_model=TicketOut, responses=ERRORS)
+    async def issue(who: Role, key: Key, request: Request, body: IssueRequest) -> JSONResponse:
+        channel = "kiosk" if who[1] == "kiosk" else "manager"
+        return await post(who, "issue", key, request, body, lambda conn: eng().issue(
+            conn, category=body.category,
+            id_card=body.id_card.model_dump() if body.id_card else None,
+            reasons=body.reasons, confirm=body.confirm, channel=channel))
+
+    @app.post("/v1/tickets/{ticket_id}/confirm", response_model=TicketOut, responses=ERRORS)
+    async def confirm(who: Role, key: Key, request: Request, ticket_id: str) -> JSONResponse:
+        return await post(who, "confirm", key, request, None,
+                          lambda conn: eng().confirm(conn, ticket_id))
+
+    @app.post("/v1/tickets/{ticket_id}/void", response_model=TicketOut, responses=ERRORS)
+    async def void(who: Role, key: Key, request: Request, ticket_id: str) -> JSONResponse:
+        return await post(who, "void", key, request, None,
+                          lambda conn: eng().void(conn, ticket_id))
+
+    @app.post("/v1/tickets/{ticket_id}/cancel", response_model=TicketOut, responses=ERRORS)
+    async def cancel(who: Role, key: Key, request: Request, ticket_id: str) -> JSONResponse:
+        return await post(who, "cancel", key, request, None,
+                          lambda conn: eng().cancel(conn, ticket_id))
+
+    @app.post("/v1/windows/{window}/call", response_model=TicketOut, responses=ERRORS)
+    async def call(who: Role, key: Key, request: Request, window: WindowNumber,
+                   body: CallRequest | None = None) -> JSONResponse:
+        number = body.number if body else None
+        return await post(who, "call", key, request, body,
+                          lambda conn: eng().call(conn, window, number))
+
+    @app.post("/v1/windows/{window}/recall", response_model=TicketOut, responses=ERRORS)
+    async def recall(who: Role, key: Key, request: Request, window: WindowNumber) -> JSONResponse:
+        return await post(who, "recall", key, request, None,
+                          lambda conn: eng().recall(conn, window))
+
+    def at_window(action: str) -> Callable[..., Any]:
+        async def route(who: Role, key: Key, request: Request,
+                        window: WindowNumber) -> JSONResponse:
+            return await post(who, action, key, request, None,
+                              lambda conn: eng().at_window(conn, window, action))
+        route.__name__ = action.replace("-", "_")
+        return route
+
+    for action in ("no-show", "start", "finish", "park"):
+        app.post(f"/v1/windows/{{window}}/{action}", response_model=TicketOut,
+                 responses=ERRORS)(at_window(action))
+
+    @app.post("/v1/windows/{window}/transfer", response_model=TicketOut, responses=ERRORS)
+    async def transfer(who: Role, key: Key, request: Request, window: WindowNumber,
+                       body: TransferRequest) -> JSONResponse:
+        if (body.category is None) == (body.window is None):
+            raise Refused(422, "invalid", "转到一个业务类别或一个窗口 / give either a category "
+                                          "or a window to transfer to")
+        return await post(who, "transfer", key, request, body, lambda conn: eng().transfer(
+            conn, window, category=body.category, to_window=body.window))
+
+    @app.post("/v1/windows/{window}/resume", response_model=TicketOut, responses=ERRORS)
+    async def resume(who: Role, key: Key, request: Request, window: WindowNumber,
+                     body: ResumeRequest) -> JSONResponse:
+        return await post(who, "resume", key, request, body,
+                          lambda conn: eng().resume(conn, window, body.number))
+
+    @app.post("/v1/windows/{window}/state", response_model=WindowOut, responses=ERRORS)
+    async def window_state(who: Role, key: Key, request: Request, window: WindowNumber,
+                           body: WindowStateRequest) -> JSONResponse:
+        return await post(who, "window_state", key, request, body,
+                          lambda conn: eng().window_state(conn, window, body.state, body.clerk))
+
+    @app.post("/v1/announcements", response_model=AnnounceOut, responses=ERRORS)
+    async def announce(who: Role, key: Key, request: Request,
+                       body: AnnounceRequest) -> JSONResponse:
+        return await post(who, "announce", key, request, body,
+                          lambda conn: eng().announce(body.text))
+
+    @app.websocket("/v1/events")
+    async def events(socket: WebSocket, token: str | None = None) -> None:
+        await _stream(station, socket, token)
+
+    return app
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def _stream(station: Station, socket: WebSocket, token: str | None) -> None:
+    token = token or _bearer(socket.headers.get("authorization"))
+    role = await station.role_of(token) if token else None
+    await socket.accept()
+    if role is None or not auth.allowed(role, "events"):
+        # accepted first so the client reads why (4401), not a bare HTTP 403 it would retry
+        await socket.close(code=4401, reason="not paired")
+        return
+    subscriber = station.hub.subscribe()
+    try:
+        seq, status = await station.snapshot()
+        subscriber.after_seq = seq
+        await socket.send_json({"type": "hello", "seq": seq, "status": status})
+        reader = asyncio.create_task(_drain(socket))
+        try:
+            while not reader.done():
+                try:
+                    event = await asyncio.wait_for(subscriber.queue.get(), PING_S)
+                except TimeoutError:
+                    await socket.send_json({"type": "ping", "seq": station.seq})
+                    continue
+                if event is None:
+                    await socket.close(code=4408, reason="too slow / 跟不上, reconnect")
+                    return
+                if event["seq"] > subscriber.after_seq:
+                    await socket.send_json(event)
+        finally:
+            reader.cancel()
+    except (WebSocketDisconnect, RuntimeError, ConnectionError):
+        pass
+    finally:
+        station.hub.unsubscribe(subscriber)
+
+
+async def _drain(socket: WebSocket) -> None:
+    # Clients send nothing; reading notices at once when one goes away.
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await socket.receive_text()
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(Refused)
+    async def refused(_: Request, exc: Refused) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for problem in exc.errors()[:5]:
+            where = ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
+            parts.append(f"{where or 'body'}: {problem.get('msg', 'invalid')}")
+        return _error(422, "invalid", "请求内容不对 / invalid request: " + "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        words = {404: "没有这个地址 / no such address", 405: "不支持此方法 / method not allowed"}
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, words.get(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(StoreError)
+    async def store(_: Request, exc: StoreError) -> JSONResponse:
+        log.error("the store refused a write: %s", exc)
+        return _error(503, "store_unavailable", f"数据库暂时不能写入 / the store cannot be "
+                                                f"written now: {exc}")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("station error")
+        return _error(500, "station_error", "站点服务出错，请联系技术员 / the station failed; "
+                                            "call the technician")

@@ -1,0 +1,53 @@
+"""Who may do what at the station: screens pair once and then carry a bearer token.
+
+``bianmin station pair --role R`` makes a token for role R and a one-time code for it; the
+technician types the code on the screen being set up (``POST /v1/pair``), or hands the token
+to a script. The code is 8 digits, lives 10 minutes and works once; the token is kept only as
+its hash. Each role may do only its own operations (:data:`PERMISSIONS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from offline_store import station_access
+from offline_store.site import Site
+
+ROLES = ("kiosk", "counter", "display", "manager")
+CODE_LIFETIME = dt.timedelta(minutes=10)
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "kiosk": frozenset({"status", "events", "issue", "confirm", "void"}),
+    "counter": frozenset({"status", "events", "call", "recall", "no-show", "start", "finish",
+                          "park", "resume", "transfer", "window_state", "cancel"}),
+    "display": frozenset({"status", "events"}),
+}
+PERMISSIONS["manager"] = frozenset().union(*PERMISSIONS.values(), {"kpi", "announce"})
+
+
+@dataclass(frozen=True)
+class Pairing:
+    code: str
+    token: str
+    role: str
+    expires_at: dt.datetime
+
+
+def pair(site: Site, role: str) -> Pairing:
+    """A new token for ``role`` and the one-time code that hands it to a screen."""
+    if role not in ROLES:
+        raise ValueError(f"角色只能是 {'、'.join(ROLES)} / role must be one of {', '.join(ROLES)}")
+    token = secrets.token_urlsafe(32)
+    code = f"{secrets.randbelow(10**8):08d}"
+    now = site.clock.now()
+    expires = now + CODE_LIFETIME
+    with site.store.write() as conn:
+        station_access.add_token(conn, token, role, now)
+        station_access.add_pair_code(conn, site, code, token, expires)
+    return Pairing(code, token, role, expires)
+
+
+def allowed(role: str, operation: str) -> bool:
+    return operation in PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,137 @@
+"""The running station: one writer thread for the store, and the event stream's fan-out.
+
+Every request's work runs on one thread (the store's connection is used by one thread at a
+time, and one writer needs no locks). Events get their sequence number on that thread, in
+commit order, and are handed to the event loop right after the commit, before the HTTP
+answer goes out: a display hears a call as early as the counter learns it was made.
+
+A subscriber that falls 1,000 events behind is dropped rather than let the station's memory
+grow; it reconnects and resyncs from the ``hello`` snapshot like any other client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from offline_store import station_access
+from offline_store.site import Site
+
+from .engine import Answer, QueueEngine
+from .settings import QueueSettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+BACKLOG = 1000
+TICK_S = 2.0
+
+
+@dataclass(eq=False)
+class Subscriber:
+    queue: asyncio.Queue[dict[str, Any] | None] = field(
+        default_factory=lambda: asyncio.Queue(BACKLOG))
+    after_seq: int = 0
+
+
+class EventHub:
+    """Fan-out on the event loop's thread."""
+
+    def __init__(self) -> None:
+        self.subscribers: set[Subscriber] = set()
+
+    def subscribe(self) -> Subscriber:
+        subscriber = Subscriber()
+        self.subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    def publish(self, events: list[dict[str, Any]]) -> None:
+        for subscriber in list(self.subscribers):
+            for event in events:
+                try:
+                    subscriber.queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    log.warning("an event subscriber fell %d events behind; dropped", BACKLOG)
+                    self.subscribers.discard(subscriber)
+                    subscriber.queue = asyncio.Queue(1)
+                    subscriber.queue.put_nowait(None)  # tells its sender to close
+                    break
+
+
+class Station:
+    def __init__(self, site: Site, settings: QueueSettings):
+        self.site = site
+        self.settings = settings
+        self.engine = QueueEngine(site, settings)
+        self.writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="station-writer")
+        self.hub = EventHub()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.seq = 0
+        self._roles: dict[str, str] = {}
+        self._advice: list[dict[str, Any]] = []
+
+    async def on_writer(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
+
+    # --- writer-thread side -------------------------------------------------------------
+
+    def _publish(self, events: list[dict[str, Any]]) -> None:
+        advice = self.engine.advice()
+        if advice != self._advice:
+            self._advice = advice
+            events = [*events, self.engine._event("advice", advice=advice)]
+        for event in events:
+            self.seq += 1
+            event["seq"] = self.seq
+        if events and self.loop is not None:
+            self.loop.call_soon_threadsafe(self.hub.publish, events)
+
+    def _do(self, token: str, key: str, print_: str,
+            op: Callable[[sqlite3.Connection], Answer]) -> Answer:
+        answer = self.engine.run(token, key, print_, op)
+        self._publish(answer.events)  # a replayed answer carries none (a new day's reset may)
+        return answer
+
+    def _tick(self) -> None:
+        self._publish(self.engine.tick())
+
+    # --- loop side --------------------------------------------------------------------------
+
+    async def do(self, token: str, key: str, print_: str,
+                 op: Callable[[sqlite3.Connection], Answer]) -> Answer:
+        return await self.on_writer(self._do, token, key, print_, op)
+
+    async def publish_now(self, make: Callable[[], list[dict[str, Any]]]) -> None:
+        await self.on_writer(lambda: self._publish(make()))
+
+    async def role_of(self, token: str) -> str | None:
+        role = self._roles.get(token)
+        if role is None:
+            role = await self.on_writer(station_access.role_of, self.site.store, token)
+            if role is not None:
+                self._roles[token] = role
+        return role
+
+    async def snapshot(self) -> tuple[int, dict[str, Any]]:
+        return await self.on_writer(lambda: (self.seq, self.engine.status()))
+
+    async def read(self, fn: Callable[[], T]) -> T:
+        return await self.on_writer(fn)
+
+    async def ticking(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            try:
+                await self.on_writer(self._tick)
+            except Exception:  # the clock work must never stop the station
+                log.exception("station clock work failed; retrying in %.0f s", TICK_S)
+
+    def close(self) -> None:
+        self.writer.shutdown(wait=True)

@@ -26,6 +26,7 @@ from offline_store.site import Site
 from . import __version__, catalogue_loader, paths
 from .cli_output import emit_json, json_option
 from .config import ConfigError, SiteConfig, dump_defaults, find_config, load_config
+from .display_cli import display
 from .doctor import doctor
 from .domain.catalogue import CATEGORIES, CatalogueError
 from .domain.workdays import CalendarError, WorkdayCalendar, parse_override
@@ -464,6 +465,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - shown)
 
 
+cli.add_command(display)
 cli.add_command(doctor)
 cli.add_command(imaging)
 cli.add_command(queue)

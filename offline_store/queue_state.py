@@ -8,6 +8,7 @@ answered. Rows are plain dicts; times are ISO-8601 UTC text (``clock.iso``).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Mapping
@@ -39,6 +40,16 @@ def tickets_of_day(store: Store, service_day: str) -> list[dict[str, Any]]:
     )
 
 
+def calls_of_day(store: Store, service_day: str, limit: int) -> list[dict[str, Any]]:
+    """The day's latest calls and recalls, newest first (number, window, at, kind)."""
+    return store.query(
+        "SELECT t.number, e.window, e.at, e.kind FROM queue_events e JOIN tickets t"
+        " ON t.id = e.ticket_id WHERE t.service_day = ? AND e.kind IN ('called', 'recalled')"
+        " ORDER BY e.at DESC, e.rowid DESC LIMIT ?",
+        [service_day, limit],
+    )
+
+
 def open_before(store: Store, service_day: str) -> list[dict[str, Any]]:
     """Tickets of earlier days still open: the day ended while they were (reset)."""
     marks = ", ".join("?" * len(OPEN_STATUSES))
@@ -62,11 +73,11 @@ def update_ticket(conn: sqlite3.Connection, ticket_id: str, fields: Mapping[str,
 
 def add_event(conn: sqlite3.Connection, clock: Clock, *, ticket_id: str, kind: str,
               window: str | None = None, clerk: str | None = None,
-              detail: Mapping[str, Any] | None = None) -> None:
+              detail: Mapping[str, Any] | None = None, at: dt.datetime | None = None) -> None:
     conn.execute(
         "INSERT INTO queue_events (id, ticket_id, kind, window, clerk, at, clock_synced, detail)"
         " VALUES (?,?,?,?,?,?,?,?)",
-        (new_id(), ticket_id, kind, window, clerk, iso(clock.now()), int(clock.synced),
+        (new_id(), ticket_id, kind, window, clerk, iso(at or clock.now()), int(clock.synced),
          json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True)),
     )
 

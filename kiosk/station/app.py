@@ -396,7 +396,7 @@ async def _stream(station: Station, socket: WebSocket, token: str | None) -> Non
                     await socket.send_json({"type": "ping", "seq": station.seq})
                     continue
                 if event is None:
-                    await socket.close(code=4408, reason="too slow / 跟不上, reconnect")
+                    await socket.close(code=subscriber.close_code, reason="reconnect")
                     return
                 if event["seq"] > subscriber.after_seq:
                     await socket.send_json(event)

@@ -142,7 +142,6 @@ class QueueEngine:
         self.issued = {p: [] for p in self.s.categories}
         self.served = {p: [] for p in self.s.categories}
         ended: list[tuple[dt.datetime, str, float]] = []
-        calls: list[dict[str, Any]] = []
         for row in queue_state.tickets_of_day(self.site.store, self.day):
             if row["outcome"] != Outcome.VOIDED:
                 self.issued.setdefault(row["category"], []).append(
@@ -153,13 +152,12 @@ class QueueEngine:
                 self.by_number[record.ticket.number] = record.id
             elif row["outcome"] == Outcome.NORMAL and row["served_s"] is not None:
                 ended.append((parse_iso(row["ended_at"]), row["category"], row["served_s"]))
-            if row["called_at"] and row["window"]:
-                calls.append({"number": row["number"], "window": row["window"],
-                              "at": row["called_at"], "recall": row["calls"] > 1,
-                              "text": call_text(row["number"], row["window"])})
         for _, category, served_s in sorted(ended):
             self.served.setdefault(category, []).append(served_s)
-        self.recent_calls = sorted(calls, key=lambda c: c["at"], reverse=True)[:RECENT_CALLS]
+        self.recent_calls = [
+            {"number": c["number"], "window": c["window"], "at": c["at"],
+             "recall": c["kind"] == "recalled", "text": call_text(c["number"], c["window"])}
+            for c in queue_state.calls_of_day(self.site.store, self.day, RECENT_CALLS)]
 
     def _end_earlier_days(self) -> None:
         stale = queue_state.open_before(self.site.store, self.day)
@@ -586,7 +584,8 @@ class QueueEngine:
         queue_state.update_ticket(conn, t.ticket_id, fields)
         queue_state.add_event(conn, self.site.clock, ticket_id=t.ticket_id, kind=event.kind,
                               window=event.window, clerk=new.clerk,
-                              detail={"detail": event.detail} if event.detail else None)
+                              detail={"detail": event.detail} if event.detail else None,
+                              at=event.at)
         if t.status is Status.DONE:
             queue_state.enqueue_visit_end(conn, self.site.clock, {
                 **fields, "id": t.ticket_id, "number": t.number, "service_day": self.day,

@@ -31,11 +31,22 @@ BACKLOG = 1000
 TICK_S = 2.0
 
 
+CLOSE_TOO_SLOW = 4408
+CLOSE_RESTART = 1012  # RFC 6455 §7.4: "service restart"; clients reconnect
+
+
 @dataclass(eq=False)
 class Subscriber:
     queue: asyncio.Queue[dict[str, Any] | None] = field(
         default_factory=lambda: asyncio.Queue(BACKLOG))
     after_seq: int = 0
+    close_code: int = CLOSE_TOO_SLOW
+    """Why its sender should close, once it takes None from the queue."""
+
+    def close(self, code: int) -> None:
+        self.close_code = code
+        self.queue = asyncio.Queue(1)
+        self.queue.put_nowait(None)
 
 
 class EventHub:
@@ -60,9 +71,15 @@ class EventHub:
                 except asyncio.QueueFull:
                     log.warning("an event subscriber fell %d events behind; dropped", BACKLOG)
                     self.subscribers.discard(subscriber)
-                    subscriber.queue = asyncio.Queue(1)
-                    subscriber.queue.put_nowait(None)  # tells its sender to close
+                    subscriber.close(CLOSE_TOO_SLOW)
                     break
+
+    def close_all(self) -> None:
+        """The station is stopping: every stream closes now, not when uvicorn's grace runs
+        out and cancels it mid-wait."""
+        for subscriber in list(self.subscribers):
+            subscriber.close(CLOSE_RESTART)
+        self.subscribers.clear()
 
 
 class Station:

@@ -4,6 +4,7 @@ calling process (tests, the demo, the benchmark)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -34,11 +35,24 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, station: Station):
+        super().__init__(config)
+        self.station = station
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Event streams never end by themselves: close them first, so that uvicorn's
+        # graceful shutdown finds them gone instead of cancelling them with a traceback.
+        self.station.hub.close_all()
+        await asyncio.sleep(0.05)
+        await super().shutdown(sockets)
+
+
 def _server(station: Station, log_level: str) -> uvicorn.Server:
     config = uvicorn.Config(create_app(station), log_level=log_level, access_log=False,
                             lifespan="on", ws="websockets-sansio", ws_ping_interval=None,
                             timeout_graceful_shutdown=2)
-    return uvicorn.Server(config)
+    return _Server(config, station)
 
 
 def open_station(data_dir: Path, config: SiteConfig) -> Station:

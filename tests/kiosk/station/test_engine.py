@@ -209,9 +209,13 @@ def test_a_restart_finds_the_day_and_reuses_no_number(site: Site, q: Driver) -> 
     q.issue("A")
     q.issue("A", id_card=YOUNG)
     q.call("1")
+    q(lambda c: q.engine.recall(c, "1"))
+    before = q.engine.status()["recent_calls"]
     again = Driver(engine_for(site))
     assert again.engine.current("1") is not None
-    assert again.engine.status()["recent_calls"][0]["number"] == "A001"
+    # the call and its recall both, as the hall saw them
+    assert again.engine.status()["recent_calls"] == before
+    assert [c["recall"] for c in before] == [True, False]
     with pytest.raises(Refused):
         again.issue("A", id_card=YOUNG)  # the duplicate rule survives the restart
     assert again.issue("A")["number"] == "A003"

@@ -35,6 +35,7 @@ bench: venv
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/devices.py
 	$(BIN)/python bench/imaging.py
+	$(BIN)/python bench/station.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

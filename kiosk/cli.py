@@ -7,6 +7,7 @@ Chinese and English text on stderr with exit status 2, never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import sys
@@ -338,9 +339,17 @@ def config_defaults() -> None:
 
 @cli.command()
 @data_dir_option
+@click.option("--summary-only", is_flag=True,
+              help="只准备站点并打印概要 / Set up the site and print the summary; start no "
+                   "station and no screens.")
 @plain_errors
-def demo(data_dir: Path | None) -> None:
-    """演示站点 / Set up the demo site on this machine and print a summary."""
+def demo(data_dir: Path | None, summary_only: bool) -> None:
+    """演示站点 / The demo site, its station and its screens.
+
+    Sets the site up, starts its station and shows the hall display beside a console that
+    issues and calls tickets; without a screen the demo plays by itself and writes
+    screenshots.
+    """
     directory = data_dir or Path(".demo")
     config_path = directory / "site.toml"
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -357,6 +366,51 @@ def demo(data_dir: Path | None) -> None:
         assert found is not None
         cal = _calendar(config_path, directory, None)
         _print_summary(site, directory, config, found[0], cal, created)
+    if not summary_only:
+        sys.exit(_demo_screens(directory, config))
+
+
+def _demo_screens(directory: Path, config: SiteConfig) -> int:
+    """The station in this process, and the screens: on the desktop, or played by themselves
+    off screen with screenshots under ``<data dir>/screenshots``."""
+    import os
+
+    from .display_cli import build_devices, has_screen
+    from .station.auth import pair
+    from .station.server import start_background
+
+    try:
+        running = start_background(directory, config, port=config.station.port)
+    except OSError:  # the configured port is taken (a station already runs): any free one
+        running = start_background(directory, config, port=0)
+    built: list[Any] = []
+    try:
+        manager, display = (
+            running.station.writer.submit(pair, running.station.site, role).result()
+            for role in ("manager", "display"))
+        click.echo(f"站点服务 / station: {running.url}  (Ctrl-C 结束 / to stop)\n"
+                   f"管理令牌 / manager token: {manager.token}\n"
+                   f"  BIANMIN_STATION={running.url} BIANMIN_TOKEN={manager.token} "
+                   f"bianmin queue status")
+        screen = has_screen()
+        if not screen:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt loads
+            click.echo("没有屏幕：演示自动进行并保存截图 / No screen: the demo plays by itself "
+                       "and saves screenshots")
+        announcer, signs, hall_sign, warnings, built = build_devices(config, None)
+        # Qt loads here and only here (the layering contract lets this one edge through).
+        from .ui.demo.run import run_demo
+
+        return run_demo(running.url, manager_token=manager.token, display_token=display.token,
+                        devices={"announcer": announcer, "signs": signs,
+                                 "hall_sign": hall_sign, "warnings": warnings},
+                        screenshots=None if screen else directory / "screenshots",
+                        echo=click.echo)
+    finally:
+        for device in built:
+            with contextlib.suppress(Exception):
+                device.close()
+        running.stop()
 
 
 DEMO_DEVICES = """

@@ -41,9 +41,12 @@ def default_station(config: SiteConfig) -> str:
 
 
 def has_screen(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
-    """A screen to show on: X11 or Wayland, or a Qt platform chosen by hand."""
-    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")
-                or environ.get("QT_QPA_PLATFORM"))
+    """A screen to show on: X11 or Wayland, or a Qt platform chosen by hand (Qt's
+    ``offscreen`` and ``minimal`` platforms draw nowhere a person could see)."""
+    platform = environ.get("QT_QPA_PLATFORM", "")
+    if platform in ("offscreen", "minimal"):
+        return False
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY") or platform)
 
 
 def build_devices(config: SiteConfig, sign_window: str | None

@@ -303,6 +303,7 @@ def _m006_station(conn: sqlite3.Connection) -> None:
     _run(
         conn,
         """
+        ALTER TABLE tickets ADD COLUMN queue_category TEXT;
         ALTER TABLE tickets ADD COLUMN window TEXT;
         ALTER TABLE tickets ADD COLUMN pinned_window TEXT;
         ALTER TABLE tickets ADD COLUMN calls INTEGER NOT NULL DEFAULT 0;

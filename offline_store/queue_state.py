@@ -23,11 +23,13 @@ from .ids import new_id
 # build SQL from them carry "noqa: S608".
 TICKET_COLUMNS = (
     "id", "service_day", "category", "seq", "number", "status", "priority", "channel",
-    "holder_index", "issued_at", "window", "pinned_window", "calls", "first_called_at",
+    "holder_index", "issued_at", "queue_category", "window", "pinned_window", "calls", "first_called_at",
     "called_at", "started_at", "ended_at", "outcome", "reasons", "served_s", "clerk",
 )
-UPDATABLE = frozenset(TICKET_COLUMNS) - {"id", "service_day", "seq", "number", "holder_index",
-                                         "issued_at", "channel"}
+# category, seq and number never change: they are the ticket's number for the day (a ticket
+# sent on to another category waits there as queue_category, keeping its number)
+UPDATABLE = frozenset(TICKET_COLUMNS) - {"id", "service_day", "category", "seq", "number",
+                                         "holder_index", "issued_at", "channel"}
 _COLUMNS = ", ".join(TICKET_COLUMNS)
 OPEN_STATUSES = ("reserved", "waiting", "called", "serving", "parked")
 
@@ -84,8 +86,9 @@ def add_event(conn: sqlite3.Connection, clock: Clock, *, ticket_id: str, kind: s
 
 def enqueue_visit_end(conn: sqlite3.Connection, clock: Clock, row: Mapping[str, Any]) -> None:
     """The county's record of one ended visit (no personal data: the holder stays local)."""
-    fields = ("id", "number", "category", "service_day", "window", "outcome", "issued_at",
-              "first_called_at", "started_at", "ended_at", "served_s", "priority", "reasons")
+    fields = ("id", "number", "category", "queue_category", "service_day", "window", "outcome",
+              "issued_at", "first_called_at", "started_at", "ended_at", "served_s", "priority",
+              "reasons")
     outbox.enqueue(conn, clock, entity="ticket", entity_id=str(row["id"]), op="ended",
                    payload={f: row.get(f) for f in fields})
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
@@ -37,7 +38,9 @@ PING_S = 10.0
 
 # --- request and answer shapes (they make the OpenAPI document) --------------------------------
 
-_STRICT = ConfigDict(extra="forbid")
+# strict: "yes" is not true and "3" is not 3 (a screen that sends the wrong type has a bug
+# that should show, not be guessed around)
+_STRICT = ConfigDict(extra="forbid", strict=True)
 WindowNumber = Annotated[str, Field(pattern=r"^[0-9]{1,3}$", examples=["3"])]
 TicketNumber = Annotated[str, Field(pattern=r"^[A-Za-z][0-9]{3,5}$", examples=["A007"])]
 
@@ -284,6 +287,10 @@ def create_app(station: Station | None) -> FastAPI:
     async def kpi(who: Role, day: Annotated[str | None, Query(
             pattern=r"^\d{4}-\d{2}-\d{2}$")] = None) -> dict[str, Any]:
         need(who, "kpi")
+        try:
+            dt.date.fromisoformat(day or "2000-01-01")
+        except ValueError:
+            raise Refused(422, "invalid", f"没有这一天 / there is no day {day}") from None
         return await station.read(lambda: eng().kpi(day))
 
     @app.post("/v1/tickets", status_code=201, response_model=TicketOut, responses=ERRORS)
@@ -389,12 +396,19 @@ async def _stream(station: Station, socket: WebSocket, token: str | None) -> Non
         await socket.send_json({"type": "hello", "seq": seq, "status": status})
         reader = asyncio.create_task(_drain(socket))
         try:
-            while not reader.done():
-                try:
-                    event = await asyncio.wait_for(subscriber.queue.get(), PING_S)
-                except TimeoutError:
+            while True:
+                # wait for an event and for the client at once: one that went away is
+                # unsubscribed now, not at the next event or ping
+                getter = asyncio.ensure_future(subscriber.queue.get())
+                done, _ = await asyncio.wait({getter, reader}, timeout=PING_S,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    if reader in done:
+                        return
                     await socket.send_json({"type": "ping", "seq": station.seq})
                     continue
+                event = getter.result()
                 if event is None:
                     await socket.close(code=subscriber.close_code, reason="reconnect")
                     return
@@ -430,8 +444,10 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        words = {404: "没有这个地址 / no such address", 405: "不支持此方法 / method not allowed"}
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        words = {400: "请求内容无法解析 / the request body could not be parsed",
+                 404: "没有这个地址 / no such address", 405: "不支持此方法 / method not allowed"}
+        code = {400: "invalid", 404: "not_found",
+                405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, code, words.get(exc.status_code, str(exc.detail)))
 
     @app.exception_handler(StoreError)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import sqlite3
@@ -32,8 +33,8 @@ from kiosk.domain.queue.estimates import (
     typical_service_s,
 )
 from kiosk.domain.queue.kpi import Visit, by, figures, uneven_load
-from kiosk.domain.queue.numbering import service_day
-from kiosk.domain.queue.ordering import Waiting, next_ticket, queue_order
+from kiosk.domain.queue.numbering import parse_ticket_number, service_day
+from kiosk.domain.queue.ordering import Waiting, next_ticket, sort_key
 from kiosk.domain.queue.priority import Reason, reasons_for, weight_of
 from kiosk.domain.queue.visits import Outcome, Status, Ticket, VisitError
 from kiosk.domain.queue.windows import (
@@ -79,6 +80,15 @@ class Record:
     def id(self) -> str:
         return self.ticket.ticket_id
 
+    @functools.cached_property
+    def waiting(self) -> Waiting:
+        """As the ordering rules see it (made once: the call order looks at every open
+        ticket on every call)."""
+        t = self.ticket
+        return Waiting(ticket_id=t.ticket_id, number=t.number, category=t.category,
+                       seq=self.seq, issued_at=t.issued_at, reasons=self.reasons,
+                       pinned_window=t.pinned_window)
+
 
 @dataclass
 class Answer:
@@ -111,6 +121,9 @@ class QueueEngine:
         self.last_activity: dict[str, dt.datetime] = {}
         self.recent_calls: list[dict[str, Any]] = []
         self._journal: list[Callable[[], None]] | None = None
+        self._version = 0
+        self._cache: dict[Any, Any] = {}
+        self._cache_version = -1
         self.day = ""
         self._load()
 
@@ -128,6 +141,7 @@ class QueueEngine:
     # --- loading and the day's end -------------------------------------------------------------
 
     def _load(self) -> None:
+        self._version += 1
         self.day = self._today()
         stored = queue_state.windows(self.site.store)
         for number, window in self.windows.items():
@@ -151,7 +165,8 @@ class QueueEngine:
                 self.open[record.id] = record
                 self.by_number[record.ticket.number] = record.id
             elif row["outcome"] == Outcome.NORMAL and row["served_s"] is not None:
-                ended.append((parse_iso(row["ended_at"]), row["category"], row["served_s"]))
+                ended.append((parse_iso(row["ended_at"]), _queue_category(row),
+                              row["served_s"]))
         for _, category, served_s in sorted(ended):
             self.served.setdefault(category, []).append(served_s)
         self.recent_calls = [
@@ -257,8 +272,26 @@ class QueueEngine:
         self._undoable(undo)
 
     def _undoable(self, undo: Callable[[], None]) -> None:
+        """Every change of the state in memory registers its undo here; that is also how
+        the views made from the state (:meth:`_view`) learn they are out of date."""
         assert self._journal is not None
-        self._journal.append(undo)
+        self._version += 1
+
+        def undo_and_mark() -> None:
+            undo()
+            self._version += 1
+
+        self._journal.append(undo_and_mark)
+
+    def _view(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, kept until the state changes: the status, the events and the advice
+        all look at the same categories and windows several times per request."""
+        if self._cache_version != self._version:
+            self._cache.clear()
+            self._cache_version = self._version
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
 
     # --- issuing -------------------------------------------------------------------------------
 
@@ -308,8 +341,9 @@ class QueueEngine:
         times = self.issued.setdefault(category, [])
         times.append(local.time())
         self._undoable(times.pop)
-        events = [self._ticket_event("ticket.issued", record)] if confirm else []
-        return Answer(201, self.public(record), events)
+        if confirm:
+            return self._answer(201, "ticket.issued", record, [])
+        return Answer(201, self.public(record))
 
     def confirm(self, conn: sqlite3.Connection, ticket_id: str) -> Answer:
         return self._confirm(conn, self._open_ticket(ticket_id))
@@ -318,20 +352,19 @@ class QueueEngine:
         ticket, event = self._domain(visits.confirm, record.ticket, self.now())
         new = dataclasses.replace(record, ticket=ticket)
         self._save(conn, new, event)
-        return Answer(200, self.public(new), [self._ticket_event("ticket.issued", new)])
+        return self._answer(200, "ticket.issued", new, [])
 
     def void(self, conn: sqlite3.Connection, ticket_id: str) -> Answer:
         record = self._open_ticket(ticket_id)
         ticket, event = self._domain(visits.void, record.ticket, self.now())
         new = dataclasses.replace(record, ticket=ticket)
         self._save(conn, new, event)
-        times = self.issued.get(record.ticket.category, [])
+        times = self.issued.get(parse_ticket_number(record.ticket.number)[0], [])
         when = self.local(record.ticket.issued_at).time()
         if when in times:
             times.remove(when)
             self._undoable(lambda: times.append(when))
-        return Answer(200, self.public(new),
-                      [self._ticket_event("ticket.changed", new, change="voided")])
+        return self._answer(200, "ticket.changed", new, [], change="voided")
 
     def cancel(self, conn: sqlite3.Connection, ticket_id: str) -> Answer:
         record = self._open_ticket(ticket_id)
@@ -356,7 +389,7 @@ class QueueEngine:
                               f"{window}号窗口不办理 {record.ticket.category} 类业务 / window "
                               f"{window} does not serve category {record.ticket.category}")
         else:
-            waiting = [_waiting(r) for r in self.open.values()
+            waiting = [r.waiting for r in self.open.values()
                        if r.ticket.status is Status.WAITING]
             chosen = next_ticket(waiting, now, self.s.ordering, win.weights, window)
             if chosen is None:
@@ -373,8 +406,7 @@ class QueueEngine:
         self._save(conn, new, event)
         self._touch(window, now)
         call = self._remember_call(new, recall=False)
-        events.append(self._ticket_event("ticket.called", new, call=call))
-        return Answer(200, self.public(new), events)
+        return self._answer(200, "ticket.called", new, events, call=call)
 
     def recall(self, conn: sqlite3.Connection, window: str) -> Answer:
         record = self._current_or_refuse(window)
@@ -382,8 +414,7 @@ class QueueEngine:
         new = dataclasses.replace(record, ticket=ticket)
         self._save(conn, new, event)
         call = self._remember_call(new, recall=True)
-        return Answer(200, self.public(new),
-                      [self._ticket_event("ticket.called", new, call=call)])
+        return self._answer(200, "ticket.called", new, [], call=call)
 
     def at_window(self, conn: sqlite3.Connection, window: str, action: str) -> Answer:
         """no-show, start, finish, park of the window's current ticket."""
@@ -440,11 +471,12 @@ class QueueEngine:
     # --- reading ---------------------------------------------------------------------------------
 
     def current(self, window: str) -> Record | None:
-        for record in self.open.values():
-            if record.ticket.window == window and \
-                    record.ticket.status in (Status.CALLED, Status.SERVING):
-                return record
-        return None
+        def at_windows() -> dict[str, Record]:
+            return {r.ticket.window: r for r in self.open.values()
+                    if r.ticket.window is not None
+                    and r.ticket.status in (Status.CALLED, Status.SERVING)}
+
+        return self._view("current", at_windows).get(window)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -456,13 +488,17 @@ class QueueEngine:
         }
 
     def categories(self) -> list[dict[str, Any]]:
+        local = self.local(self.now()).time()
+        return self._view(("categories", local.hour, local.minute),
+                          lambda: self._categories(local))
+
+    def _categories(self, local: dt.time) -> list[dict[str, Any]]:
         waiting: dict[str, int] = {p: 0 for p in self.s.categories}
         for record in self.open.values():
             if record.ticket.status is Status.WAITING and record.ticket.pinned_window is None:
                 waiting[record.ticket.category] = waiting.get(record.ticket.category, 0) + 1
         busy = [p for p, n in waiting.items() if n]
         opened = self._open_windows()
-        local = self.local(self.now()).time()
         return [{
             "prefix": p, "name": c.name, "name_en": c.name_en, "waiting": waiting[p],
             "estimated_wait_s": self._estimate(p, waiting[p], opened, busy),
@@ -480,7 +516,8 @@ class QueueEngine:
         return None if wait is None else round(wait, 1)
 
     def public_windows(self) -> list[dict[str, Any]]:
-        return [self.public_window(w) for w in self.windows.values()]
+        return self._view("windows", lambda: [self.public_window(w)
+                                              for w in self.windows.values()])
 
     def public_window(self, window: Window) -> dict[str, Any]:
         current = self.current(window.number)
@@ -509,15 +546,13 @@ class QueueEngine:
             "estimated_wait_s": None,
         }
         if t.status in (Status.WAITING, Status.RESERVED) and t.pinned_window is None:
-            now = self.now()
-            same = [_waiting(r) for r in self.open.values()
-                    if r.ticket.category == t.category and r.ticket.pinned_window is None
-                    and r.ticket.status is Status.WAITING and r.id != t.ticket_id]
-            me = _waiting(record)
-            order = queue_order([*same, me], now, self.s.ordering)
-            ahead = next(i for i, w in enumerate(order) if w.ticket_id == t.ticket_id)
-            busy = {r.ticket.category for r in self.open.values()
-                    if r.ticket.status is Status.WAITING}
+            now, rules = self.now(), self.s.ordering
+            mine = sort_key(record.waiting, now, rules)
+            ahead = sum(1 for r in self.open.values()
+                        if r.ticket.category == t.category and r.ticket.pinned_window is None
+                        and r.ticket.status is Status.WAITING and r.id != t.ticket_id
+                        and sort_key(r.waiting, now, rules) < mine)
+            busy = [c["prefix"] for c in self.categories() if c["waiting"]]
             body["ahead"] = ahead
             body["estimated_wait_s"] = self._estimate(t.category, ahead, self._open_windows(),
                                                       busy)
@@ -560,13 +595,12 @@ class QueueEngine:
         ticket, event = self._domain(step, record.ticket, self.now())
         new = dataclasses.replace(record, ticket=ticket)
         self._save(conn, new, event)
-        return Answer(200, self.public(new),
-                      [self._ticket_event("ticket.changed", new, change=change)])
+        return self._answer(200, "ticket.changed", new, [], change=change)
 
     def _save(self, conn: sqlite3.Connection, new: Record, event: visits.Event) -> None:
         t = new.ticket
         fields: dict[str, Any] = {
-            "status": t.status.value, "category": t.category, "window": t.window,
+            "status": t.status.value, "queue_category": t.category, "window": t.window,
             "pinned_window": t.pinned_window, "calls": t.calls,
             "called_at": iso(t.called_at) if t.called_at else None,
             "first_called_at": iso(new.first_called_at) if new.first_called_at else None,
@@ -589,6 +623,7 @@ class QueueEngine:
         if t.status is Status.DONE:
             queue_state.enqueue_visit_end(conn, self.site.clock, {
                 **fields, "id": t.ticket_id, "number": t.number, "service_day": self.day,
+                "category": parse_ticket_number(t.number)[0],
                 "issued_at": iso(t.issued_at), "priority": new.priority,
                 "reasons": ",".join(new.reasons)})
         self._put(new)
@@ -668,11 +703,15 @@ class QueueEngine:
     def _event(self, kind: str, **fields: Any) -> dict[str, Any]:
         return {"type": kind, "at": iso(self.now()), **fields}
 
-    def _ticket_event(self, kind: str, record: Record, **fields: Any) -> dict[str, Any]:
+    def _answer(self, status: int, kind: str, record: Record, events: list[dict[str, Any]],
+                **fields: Any) -> Answer:
+        """The answer with the ticket, and its event after ``events`` (one public view of
+        the ticket for both)."""
+        body = self.public(record)
         extra: dict[str, Any] = {"windows": self.public_windows()} if kind != "ticket.issued" \
             else {}
-        return self._event(kind, ticket=self.public(record), categories=self.categories(),
-                           **extra, **fields)
+        event = self._event(kind, ticket=body, categories=self.categories(), **extra, **fields)
+        return Answer(status, body, [*events, event])
 
 
 def _record_of(row: Mapping[str, Any]) -> Record:
@@ -680,7 +719,7 @@ def _record_of(row: Mapping[str, Any]) -> Record:
         return parse_iso(row[name]) if row.get(name) else None
 
     ticket = Ticket(
-        ticket_id=row["id"], number=row["number"], category=row["category"],
+        ticket_id=row["id"], number=row["number"], category=_queue_category(row),
         issued_at=parse_iso(row["issued_at"]), status=Status(row["status"]),
         window=row["window"], calls=row["calls"] or 0, called_at=when("called_at"),
         started_at=when("started_at"),
@@ -706,15 +745,14 @@ def _birth_date(id_card: Mapping[str, Any]) -> dt.date | None:
     return None
 
 
-def _waiting(record: Record) -> Waiting:
-    t = record.ticket
-    return Waiting(ticket_id=t.ticket_id, number=t.number, category=t.category, seq=record.seq,
-                   issued_at=t.issued_at, reasons=record.reasons, pinned_window=t.pinned_window)
+def _queue_category(row: Mapping[str, Any]) -> str:
+    """Where the ticket waits or was served: its own category unless it was sent on."""
+    return str(row.get("queue_category") or row["category"])
 
 
 def _visit(row: Mapping[str, Any]) -> Visit:
     wait = None
     if row["first_called_at"]:
         wait = (parse_iso(row["first_called_at"]) - parse_iso(row["issued_at"])).total_seconds()
-    return Visit(category=row["category"], window=row["window"], clerk=row.get("clerk"),
+    return Visit(category=_queue_category(row), window=row["window"], clerk=row.get("clerk"),
                  outcome=Outcome(row["outcome"]), wait_s=wait, service_s=row["served_s"])

@@ -44,8 +44,11 @@ class Subscriber:
     """Why its sender should close, once it takes None from the queue."""
 
     def close(self, code: int) -> None:
+        """Tell its sender to close (on the loop's thread): what it has not sent yet is
+        dropped, and a sender waiting on the queue wakes at once."""
         self.close_code = code
-        self.queue = asyncio.Queue(1)
+        while not self.queue.empty():
+            self.queue.get_nowait()
         self.queue.put_nowait(None)
 
 
@@ -54,10 +57,14 @@ class EventHub:
 
     def __init__(self) -> None:
         self.subscribers: set[Subscriber] = set()
+        self.closed = False
 
     def subscribe(self) -> Subscriber:
         subscriber = Subscriber()
-        self.subscribers.add(subscriber)
+        if self.closed:  # came in while the station stops: told to go at once
+            subscriber.close(CLOSE_RESTART)
+        else:
+            self.subscribers.add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
@@ -77,6 +84,7 @@ class EventHub:
     def close_all(self) -> None:
         """The station is stopping: every stream closes now, not when uvicorn's grace runs
         out and cancels it mid-wait."""
+        self.closed = True
         for subscriber in list(self.subscribers):
             subscriber.close(CLOSE_RESTART)
         self.subscribers.clear()

@@ -41,8 +41,13 @@ class _Server(uvicorn.Server):
         self.station = station
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        # Event streams never end by themselves: close them first, so that uvicorn's
-        # graceful shutdown finds them gone instead of cancelling them with a traceback.
+        # Event streams never end by themselves: stop accepting (a display reconnects
+        # within a second), then close them, so that uvicorn's graceful shutdown finds them
+        # gone instead of cancelling them with a traceback.
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
         self.station.hub.close_all()
         await asyncio.sleep(0.05)
         await super().shutdown(sockets)

@@ -2,6 +2,53 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>DemoPanel</name>
+    <message>
+        <source>Demo console</source>
+        <translation>演示操作台</translation>
+    </message>
+    <message>
+        <source>Take a ticket</source>
+        <translation>取号</translation>
+    </message>
+    <message>
+        <source>Windows</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Window %1</source>
+        <translation>%1号窗口</translation>
+    </message>
+    <message>
+        <source>Call next</source>
+        <translation>叫号</translation>
+    </message>
+    <message>
+        <source>Recall</source>
+        <translation>重呼</translation>
+    </message>
+    <message>
+        <source>Finish</source>
+        <translation>办结</translation>
+    </message>
+    <message>
+        <source>No-show</source>
+        <translation>弃号</translation>
+    </message>
+    <message>
+        <source>Ticket %1: %2 ahead</source>
+        <translation>%1号，前面 %2 人</translation>
+    </message>
+    <message>
+        <source>%1 called to window %2</source>
+        <translation>已叫 %1 到 %2 号窗口</translation>
+    </message>
+    <message>
+        <source>Done: %1</source>
+        <translation>完成：%1</translation>
+    </message>
+</context>
+<context>
     <name>HallWindow</name>
     <message>
         <source>Now calling</source>

@@ -39,6 +39,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 SAMPLE = json.loads(
     resources.files("kiosk.data").joinpath("sample_catalogue.json").read_text("utf-8")
 )
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "display"
 LISTING_KEYS = {"code", "name", "category", "level", "materials"}
 
 
@@ -545,7 +546,10 @@ def test_config_check_finds_site_toml_in_data_dir(bianmin: Bianmin, tmp_path: Pa
 
 def test_demo_twice(bianmin: Bianmin, tmp_path: Path) -> None:
     data = tmp_path / "demo"
-    first = bianmin("demo", "--data-dir", data)
+    # no screen, as on CI: the demo plays by itself and writes screenshots
+    headless = {k: v for k, v in bianmin.env.items()
+                if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    first = Bianmin(headless, bianmin.cwd)("demo", "--data-dir", data)
     for text in ("示例数据", "sample data", f"{len(SAMPLE['items'])} 事项 items",
                  f"{len(SAMPLE['bundles'])} 一件事 bundles", str(data.resolve()), "新建 / new"):
         assert text in first.out, text
@@ -557,7 +561,15 @@ def test_demo_twice(bianmin: Bianmin, tmp_path: Path) -> None:
     inode, key_bytes = store.stat().st_ino, key.read_bytes()
     assert mode(key) == 0o600
 
-    second = bianmin("demo", "--data-dir", data)
+    assert "No screen" in first.out
+    for name in ("hall.png", "console.png"):
+        shot = data / "screenshots" / name
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, ARTIFACTS / f"demo_{name}")
+
+    second = bianmin("demo", "--data-dir", data, "--summary-only")
+    assert "station" not in second.out
     assert "新建" not in second.out and "/ new" not in second.out
     assert f"{len(SAMPLE['items'])} 事项 items" in second.out
     assert store.stat().st_ino == inode

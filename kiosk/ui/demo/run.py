@@ -1,0 +1,94 @@
+"""The demo's two windows on one screen, or, without a screen, the same scene played by
+itself and saved as pictures (DESIGN.md §8: screens are checked by screenshot).
+
+The station runs in the calling process (``bianmin demo`` starts it); this module only
+talks to it through its API, like any screen.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kiosk.client.http import StationClient
+from kiosk.ui.display.app import SCREENSHOT_SIZE, HallDisplay, application
+from kiosk.ui.qt import QtCore, QtWidgets
+
+from .panel import DemoPanel
+
+SCRIPT = ("issue A", "issue A", "issue B", "issue C", "issue A",
+          "call 1", "call 3", "call 2", "finish 1", "call 1", "recall 3")
+"""What the demo does by itself without a screen: a morning's first minutes."""
+LIVE_WITHIN_S = 10.0
+
+
+def run_demo(station: str, *, manager_token: str, display_token: str,
+             devices: Mapping[str, Any], screenshots: Path | None,
+             echo: Callable[[str], None] = print) -> int:
+    """Show the hall display and the console until both are closed; with ``screenshots``
+    (no screen), play :data:`SCRIPT`, save ``hall.png`` and ``console.png`` there and return.
+
+    :param devices: ``announcer``, ``signs``, ``hall_sign``, ``warnings`` for the display.
+    :returns: 0, or 1 when the display never reached the station.
+    """
+    app = application()
+    client = StationClient(station, manager_token)
+    status = client.status()
+    display = HallDisplay(station, display_token, **devices)
+    panel = DemoPanel(client, [(c["prefix"], c["name"]) for c in status["categories"]],
+                      [w["number"] for w in status["windows"] if not w["temporary"]])
+    display.start()
+    try:
+        if screenshots is None:
+            display.window.resize(1280, 720)
+            display.window.show()
+            panel.move(display.window.x() + 1290, display.window.y())
+            panel.show()
+            # Qt's loop runs no Python signal handler by itself: a timer wakes it for Ctrl-C
+            previous = {sig: signal.signal(sig, lambda *_: app.quit())
+                        for sig in (signal.SIGINT, signal.SIGTERM)}
+            waker = QtCore.QTimer()
+            waker.timeout.connect(lambda: None)
+            waker.start(200)
+            try:
+                app.exec()
+            finally:
+                waker.stop()
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+            return 0
+        return _play(app, display, panel, screenshots, echo)
+    finally:
+        display.stop()
+        client.close()
+
+
+def _play(app: QtWidgets.QApplication, display: HallDisplay, panel: DemoPanel,
+          folder: Path, echo: Callable[[str], None]) -> int:
+    display.window.resize(*SCREENSHOT_SIZE)
+    display.window.show()
+    panel.show()
+    deadline = time.monotonic() + LIVE_WITHIN_S
+    while not display.board.live and time.monotonic() < deadline:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.02)
+    for step in SCRIPT:
+        panel.buttons[step].click()
+        _pump(app, 0.15)
+    _pump(app, 1.0)  # the last events reach the board
+    folder.mkdir(parents=True, exist_ok=True)
+    hall, console = folder / "hall.png", folder / "console.png"
+    display.screenshot(hall)
+    panel.grab().save(str(console), "PNG")
+    echo(f"截图 / screenshots: {hall}, {console}")
+    return 0 if display.board.live else 1
+
+
+def _pump(app: QtWidgets.QApplication, seconds: float) -> None:
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.01)

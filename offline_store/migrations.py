@@ -315,6 +315,8 @@ def _m006_station(conn: sqlite3.Connection) -> None:
         ALTER TABLE tickets ADD COLUMN reasons TEXT NOT NULL DEFAULT '';
         ALTER TABLE tickets ADD COLUMN served_s REAL;
         ALTER TABLE tickets ADD COLUMN clerk TEXT;
+        ALTER TABLE tickets ADD COLUMN appointment_start TEXT;
+        ALTER TABLE tickets ADD COLUMN appointment_end TEXT;
         CREATE INDEX tickets_day ON tickets(service_day, status);
 
         CREATE TABLE queue_windows (

@@ -23,8 +23,9 @@ from .ids import new_id
 # build SQL from them carry "noqa: S608".
 TICKET_COLUMNS = (
     "id", "service_day", "category", "seq", "number", "status", "priority", "channel",
-    "holder_index", "issued_at", "queue_category", "window", "pinned_window", "calls", "first_called_at",
-    "called_at", "started_at", "ended_at", "outcome", "reasons", "served_s", "clerk",
+    "holder_index", "issued_at", "queue_category", "window", "pinned_window", "calls",
+    "first_called_at", "called_at", "started_at", "ended_at", "outcome", "reasons",
+    "served_s", "clerk", "appointment_start", "appointment_end",
 )
 # category, seq and number never change: they are the ticket's number for the day (a ticket
 # sent on to another category waits there as queue_category, keeping its number)

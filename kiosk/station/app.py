@@ -52,10 +52,30 @@ class IdCard(BaseModel):
     birth_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
+class Appointment(BaseModel):
+    """The booked slot of a citizen checking in (ISO 8601 with a UTC offset)."""
+
+    model_config = _STRICT
+    start: str = Field(examples=["2026-11-24T10:00:00+08:00"])
+    end: str = Field(examples=["2026-11-24T10:30:00+08:00"])
+
+    def slot(self) -> tuple[dt.datetime, dt.datetime]:
+        try:
+            start, end = dt.datetime.fromisoformat(self.start), dt.datetime.fromisoformat(self.end)
+        except ValueError:
+            raise Refused(422, "invalid", "预约时间不是 ISO 8601 时间 / the appointment's start "
+                                          "and end must be ISO 8601 times") from None
+        if start.tzinfo is None or end.tzinfo is None or end <= start:
+            raise Refused(422, "invalid", "预约时段要带时区，且结束晚于开始 / the appointment "
+                                          "needs a UTC offset and an end after its start")
+        return start, end
+
+
 class IssueRequest(BaseModel):
     model_config = _STRICT
     category: str = Field(pattern=r"^[A-Z]$", examples=["A"])
     id_card: IdCard | None = None
+    appointment: Appointment | None = None
     reasons: list[Literal["disabled", "pregnant"]] = Field(default_factory=list, max_length=2)
     confirm: bool = Field(default=False, description="Issue and confirm at once (no printer).")
 
@@ -296,10 +316,11 @@ def create_app(station: Station | None) -> FastAPI:
     @app.post("/v1/tickets", status_code=201, response_model=TicketOut, responses=ERRORS)
     async def issue(who: Role, key: Key, request: Request, body: IssueRequest) -> JSONResponse:
         channel = "kiosk" if who[1] == "kiosk" else "manager"
+        slot = body.appointment.slot() if body.appointment else None
         return await post(who, "issue", key, request, body, lambda conn: eng().issue(
             conn, category=body.category,
             id_card=body.id_card.model_dump() if body.id_card else None,
-            reasons=body.reasons, confirm=body.confirm, channel=channel))
+            reasons=body.reasons, appointment=slot, confirm=body.confirm, channel=channel))
 
     @app.post("/v1/tickets/{ticket_id}/confirm", response_model=TicketOut, responses=ERRORS)
     async def confirm(who: Role, key: Key, request: Request, ticket_id: str) -> JSONResponse:

@@ -75,6 +75,8 @@ class Record:
     holder_index: bytes | None = None
     first_called_at: dt.datetime | None = None
     clerk: str | None = None
+    appointment: tuple[dt.datetime, dt.datetime] | None = None
+    """The booked slot (start, end) of a citizen who checked in for an appointment."""
 
     @property
     def id(self) -> str:
@@ -85,8 +87,10 @@ class Record:
         """As the ordering rules see it (made once: the call order looks at every open
         ticket on every call)."""
         t = self.ticket
+        start, end = self.appointment or (None, None)
         return Waiting(ticket_id=t.ticket_id, number=t.number, category=t.category,
                        seq=self.seq, issued_at=t.issued_at, reasons=self.reasons,
+                       appointment_start=start, appointment_end=end,
                        pinned_window=t.pinned_window)
 
 
@@ -297,7 +301,13 @@ class QueueEngine:
 
     def issue(self, conn: sqlite3.Connection, *, category: str,
               id_card: Mapping[str, str] | None = None, reasons: Sequence[str] = (),
+              appointment: tuple[dt.datetime, dt.datetime] | None = None,
               confirm: bool = False, channel: str = "kiosk") -> Answer:
+        """Number a ticket (reserved until the kiosk printed it, unless ``confirm``).
+
+        :param appointment: the booked slot of a citizen checking in: inside it (from 15
+            minutes before) the ticket goes ahead of walk-ins (queue.md).
+        """
         cat = self.s.categories.get(category)
         if cat is None:
             raise Refused(404, "no_such_category",
@@ -328,15 +338,20 @@ class QueueEngine:
         wanted = {Reason(r) for r in reasons}
         found = reasons_for(day=local.date(), birth=birth, elderly_age=self.s.elderly_age,
                             disabled=Reason.DISABLED in wanted,
-                            pregnant=Reason.PREGNANT in wanted) if cat.green_channel else ()
+                            pregnant=Reason.PREGNANT in wanted,
+                            appointment=appointment is not None) if cat.green_channel else ()
         priority = weight_of(found, self.s.ordering.weights)
         status = Status.WAITING if confirm else Status.RESERVED
         made = tickets.issue_in(conn, self.site, service_day=self.day, category=category,
                                 channel=channel, priority=priority, holder=holder,
                                 status=status.value, reasons=",".join(found))
+        if appointment is not None:
+            queue_state.update_ticket(conn, made["id"], {
+                "appointment_start": iso(appointment[0]), "appointment_end": iso(appointment[1])})
         record = Record(
             Ticket(made["id"], made["number"], category, made["issued_at"], status=status),
-            seq=made["seq"], priority=priority, reasons=found, holder_index=holder_index)
+            seq=made["seq"], priority=priority, reasons=found, holder_index=holder_index,
+            appointment=appointment)
         self._put(record)
         times = self.issued.setdefault(category, [])
         times.append(local.time())
@@ -726,9 +741,11 @@ def _record_of(row: Mapping[str, Any]) -> Record:
         outcome=Outcome(row["outcome"]) if row["outcome"] else None,
         pinned_window=row["pinned_window"])
     reasons = tuple(Reason(r) for r in (row["reasons"] or "").split(",") if r)
+    start, end = when("appointment_start"), when("appointment_end")
     return Record(ticket, seq=row["seq"], priority=row["priority"], reasons=reasons,
                   holder_index=row["holder_index"], first_called_at=when("first_called_at"),
-                  clerk=row.get("clerk"))
+                  clerk=row.get("clerk"),
+                  appointment=(start, end) if start is not None and end is not None else None)
 
 
 def _birth_date(id_card: Mapping[str, Any]) -> dt.date | None:

@@ -90,6 +90,10 @@ def test_a_post_without_idempotency_key_is_refused(running: SimpleNamespace) -> 
     ("/v1/tickets", json.dumps({"category": "A", "extra": 1}).encode()),
     ("/v1/tickets", json.dumps({"category": "A", "reasons": ["vip"]}).encode()),
     ("/v1/tickets", json.dumps({"category": "A", "id_card": {"id_number": "123"}}).encode()),
+    ("/v1/tickets", json.dumps({"category": "A", "appointment": {
+        "start": "2026-11-24T10:00:00", "end": "2026-11-24T10:30:00"}}).encode()),
+    ("/v1/tickets", json.dumps({"category": "A", "appointment": {
+        "start": "2026-11-24T10:30:00+08:00", "end": "2026-11-24T10:00:00+08:00"}}).encode()),
     ("/v1/windows/abc/call", b"{}"),
     ("/v1/windows/1/transfer", json.dumps({"category": "B", "window": "2"}).encode()),
     ("/v1/pair", json.dumps({"code": "12"}).encode()),

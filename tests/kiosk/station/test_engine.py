@@ -282,3 +282,18 @@ def test_kpi_per_window_and_clerk(q: Driver, clock: FixedClock) -> None:
     assert figures["by_clerk"]["王芳"]["service_p50_s"] == 300.0
     assert figures["by_window"]["1"]["no_show_rate"] == pytest.approx(1 / 3)
     assert figures["busy_s_by_window"]["1"] == 600.0
+
+
+def test_an_appointment_goes_first_in_its_slot_only(site: Site, q: Driver,
+                                                    clock: FixedClock) -> None:
+    slot = (clock.t + dt.timedelta(minutes=30), clock.t + dt.timedelta(minutes=60))
+    q.issue("A", id_card=ELDERLY)
+    early = q.issue("A", appointment=slot)
+    assert early["reasons"] == ["appointment"]
+    assert q.call("1")["number"] == "A001"  # 30 min early: a walk-in like any other
+    q.at("1", "finish")
+    q.issue("A", id_card=YOUNG)
+    q.issue("A", id_card={"id_number": "110101194001011234"})  # elderly, after the booking
+    clock.t += dt.timedelta(minutes=20)  # 10 minutes before the slot: it counts from 15
+    again = Driver(engine_for(site))  # and the slot is kept in the store
+    assert again.call("1")["number"] == early["number"]

@@ -18,26 +18,10 @@ from .site import Site
 HOLDER_CONTEXT = "tickets.holder"
 
 
-def issue(
-    site: Site,
-    *,
-    service_day: str,
-    category: str,
-    channel: str,
-    priority: int = 0,
-    holder: dict[str, Any] | None = None,
-    status: str = "waiting",
-    reasons: str = "",
-) -> dict[str, Any]:
-    """Issue the next ticket of ``category`` for ``service_day`` (YYYY-MM-DD, local).
-
-    :param holder: the citizen's ID card data when a card was swiped (name, id_number):
-        sealed with a key of its own, found again by its blind index only.
-    """
+def issue(site: Site, **fields: Any) -> dict[str, Any]:
+    """Issue the next ticket in a transaction of its own (:func:`issue_in` for the fields)."""
     with site.store.write() as conn:
-        return issue_in(conn, site, service_day=service_day, category=category,
-                        channel=channel, priority=priority, holder=holder, status=status,
-                        reasons=reasons)
+        return issue_in(conn, site, **fields)
 
 
 def issue_in(
@@ -52,8 +36,12 @@ def issue_in(
     status: str = "waiting",
     reasons: str = "",
 ) -> dict[str, Any]:
-    """:func:`issue` inside the caller's write transaction (the station records its answer
-    for retries in the same transaction)."""
+    """Issue the next ticket of ``category`` for ``service_day`` (YYYY-MM-DD, local) inside
+    the caller's write transaction (the station keeps its answer for retries in the same one).
+
+    :param holder: the citizen's ID card data when a card was swiped (name, id_number):
+        sealed with a key of its own, found again by its blind index only.
+    """
     dk = site.new_data_key() if holder else None
     ticket_id = new_id()
     now = site.clock.now()

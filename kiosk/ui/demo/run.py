@@ -7,14 +7,13 @@ talks to it through its API, like any screen.
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kiosk.client.http import StationClient
-from kiosk.ui.display.app import SCREENSHOT_SIZE, HallDisplay, application
+from kiosk.ui.display.app import SCREENSHOT_SIZE, HallDisplay, application, exec_until_closed
 from kiosk.ui.qt import QtCore, QtWidgets
 
 from .panel import DemoPanel
@@ -47,18 +46,7 @@ def run_demo(station: str, *, manager_token: str, display_token: str,
             display.window.show()
             panel.move(display.window.x() + 1290, display.window.y())
             panel.show()
-            # Qt's loop runs no Python signal handler by itself: a timer wakes it for Ctrl-C
-            previous = {sig: signal.signal(sig, lambda *_: app.quit())
-                        for sig in (signal.SIGINT, signal.SIGTERM)}
-            waker = QtCore.QTimer()
-            waker.timeout.connect(lambda: None)
-            waker.start(200)
-            try:
-                app.exec()
-            finally:
-                waker.stop()
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
+            exec_until_closed(app)
             return 0
         return _play(app, display, panel, screenshots, echo)
     finally:

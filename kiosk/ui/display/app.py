@@ -109,6 +109,22 @@ def application() -> QtWidgets.QApplication:
     return app
 
 
+def exec_until_closed(app: QtWidgets.QApplication) -> None:
+    """Qt's event loop until the last window closes, Ctrl-C or SIGTERM. Qt's loop runs no
+    Python signal handler by itself: a timer wakes it so that the handler gets its turn."""
+    previous = {sig: signal.signal(sig, lambda *_: app.quit())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    waker = QtCore.QTimer()
+    waker.timeout.connect(lambda: None)
+    waker.start(200)
+    try:
+        app.exec()
+    finally:
+        waker.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_display(station: str, token: str | None, *, announcer: AnnouncerLike | None = None,
                 signs: Mapping[str, SignLike] | None = None, hall_sign: SignLike | None = None,
                 warnings: Mapping[str, str] | None = None, windowed: bool = False,
@@ -136,12 +152,6 @@ def run_display(station: str, token: str | None, *, announcer: AnnouncerLike | N
              else f"截图失败 / could not write {screenshot}")
         app.quit()
 
-    # Qt's loop does not run Python's signal handlers by itself: a timer wakes it.
-    previous = {sig: signal.signal(sig, lambda *_: app.quit())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    waker = QtCore.QTimer()
-    waker.timeout.connect(lambda: None)
-    waker.start(200)
     if screenshot is not None:
         window.resize(*SCREENSHOT_SIZE)
         window.show()
@@ -155,13 +165,10 @@ def run_display(station: str, token: str | None, *, announcer: AnnouncerLike | N
     display.start()
     started = time.monotonic()
     try:
-        app.exec()
+        exec_until_closed(app)
     finally:
         display.stop()
-        waker.stop()
         window.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         log.info("hall display: ran %.0f s, until %s", time.monotonic() - started,
                  dt.datetime.now().isoformat(timespec="seconds"))
     return result

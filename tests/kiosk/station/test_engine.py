@@ -1,12 +1,12 @@
-"""The station's queue engine on a real site store, with a clock that moves when told."""
+"""The station's queue engine on a real site store, with a clock that moves when told (the
+``site`` and ``clock`` fixtures of tests/conftest.py: 10:00 in Shanghai on a Tuesday)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,24 +15,11 @@ from kiosk.config import SiteConfig, parse_config
 from kiosk.station.engine import Answer, QueueEngine, Refused
 from kiosk.station.settings import QueueSettings
 from offline_store.clock import FixedClock
-from offline_store.site import Site, init_site
+from offline_store.site import Site
 
 TOKEN = "test-token"
 ELDERLY = {"id_number": "110101195003071234", "name": "张三"}  # born 1950
 YOUNG = {"id_number": "110101199001011234", "name": "李四"}
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    # 10:00 in Shanghai on a Tuesday
-    return FixedClock(dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC))
-
-
-@pytest.fixture
-def site(tmp_path: Path, clock: FixedClock) -> Iterator[Site]:
-    opened, _ = init_site(tmp_path / "site", clock=clock)
-    yield opened
-    opened.close()
 
 
 class Driver:

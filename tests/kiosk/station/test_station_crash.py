@@ -1,10 +1,12 @@
 """Kill -9 of the station in the middle of a burst of issues and calls (issue 6, "Faults and
 bad input"; DESIGN.md §8: processes killed mid-write).
 
-A real ``bianmin station`` runs as a child process on loopback. Kiosk and counter threads
-send requests as fast as it answers, each with an Idempotency-Key of its own, and keep what
-they sent with the answer they got, or "no answer" when the connection died. After a random
-number of answers the station gets SIGKILL, and is started again on the same data dir. Then:
+A real ``bianmin station`` runs as a child process on loopback. Kiosk threads issue (some in
+two steps: reserve, then confirm or void) and counter threads call, then finish, mark
+no-show or send the ticket on to another category, as fast as it answers, each with an
+Idempotency-Key of its own, and keep what they sent with the answer they got, or "no answer"
+when the connection died. After a random number of answers the station gets SIGKILL, and is
+started again on the same data dir. Then:
 
 - every ticket a client was answered for is in the store with that number, and at least as
   far along as the answer said (no confirmed ticket lost);
@@ -12,7 +14,7 @@ number of answers the station gets SIGKILL, and is started again on the same dat
   numbers issued after a restart continue after the highest one before it;
 - a request retried with its key and body gets the kept answer when its first attempt had
   committed, and is carried out once when it had not (each ticket has one "issued" event, at
-  most one "called" and one "finished");
+  most one "confirmed", one "called" per transfer and one ending);
 - the restarted station answers ``/v1/health`` and its store passes ``bianmin store check``.
 
 Three rounds in CI; ``--soak`` runs fifty and prints its figures.
@@ -215,31 +217,58 @@ class Burst:
         rng = random.Random(self.seed * 100 + n)
         with httpx.Client(base_url=self.url, timeout=10) as http:
             while True:
+                # a quarter the way a kiosk with a printer does it: reserve, print, then
+                # confirm (or void: the printer failed)
+                two_steps = rng.random() < 0.25
                 sent = self._send(http, "kiosk", "/v1/tickets",
-                                  {"category": rng.choice(CATEGORIES), "confirm": True})
+                                  {"category": rng.choice(CATEGORIES),
+                                   "confirm": not two_steps})
                 if sent.status is None:
                     return
                 if sent.status != 201:
                     self.problems.append(f"issue answered {sent.status}: {sent.answer}")
                     return
+                if two_steps:
+                    step = "void" if rng.random() < 0.2 else "confirm"
+                    sent = self._send(http, "kiosk",
+                                      f"/v1/tickets/{sent.answer['id']}/{step}", None)
+                    if sent.status is None:
+                        return
+                    if not sent.ok:
+                        self.problems.append(f"{step} answered {sent.status}: {sent.answer}")
+                        return
 
     def _counter(self, window: str) -> None:
-        action = "call"
+        rng = random.Random(f"{self.seed} {window}")
+        action, body = "call", None
         with httpx.Client(base_url=self.url, timeout=10) as http:
             while True:
-                sent = self._send(http, "counter", f"/v1/windows/{window}/{action}", None)
+                sent = self._send(http, "counter", f"/v1/windows/{window}/{action}", body)
                 if sent.status is None:
                     return
                 if action == "call" and sent.code == "queue_empty":
                     time.sleep(0.005)
                 elif action == "call" and (sent.ok or sent.code == "window_busy"):
-                    action = "finish"  # window_busy: a call of a round before this one
-                elif action == "finish" and (sent.ok or sent.code == "window_idle"):
-                    action = "call"
+                    # window_busy: a call of a round before this one is still at the window
+                    action, body = self._after_call(rng, sent)
+                elif action != "call" and (sent.ok or sent.code == "window_idle"):
+                    action, body = "call", None
                 else:
                     self.problems.append(f"{window} {action} answered {sent.status}: "
                                          f"{sent.answer}")
                     return
+
+    @staticmethod
+    def _after_call(rng: random.Random, sent: Sent) -> tuple[str, dict[str, Any] | None]:
+        """Mostly served; some nobody came for; some sent on to another category, once."""
+        roll = rng.random()
+        ticket = sent.answer if sent.ok else {}
+        if roll < 0.1:
+            return "no-show", None
+        if roll < 0.2 and ticket.get("outcome") is None and "category" in ticket:
+            return "transfer", {"category": rng.choice(
+                [c for c in CATEGORIES if c != ticket["category"]])}
+        return "finish", None
 
 
 # --- reading the store while no station runs ------------------------------------------------
@@ -255,8 +284,8 @@ class Stored:
 def read_store(data_dir: Path, tokens: dict[str, str], sent: list[Sent]) -> Stored:
     with Site.open(data_dir) as site:
         tickets = {r["id"]: r for r in site.store.query(
-            "SELECT id, service_day, category, seq, number, status, window, outcome"
-            " FROM tickets")}
+            "SELECT id, service_day, category, queue_category, seq, number, status, window,"
+            " outcome FROM tickets")}
         events: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter)
         for row in site.store.query("SELECT ticket_id, kind FROM queue_events"):
@@ -292,15 +321,26 @@ def check_answered(ledger: list[Sent], stored: Stored) -> None:
         ticket = sent.answer
         row = stored.tickets.get(ticket["id"])
         assert row is not None, f"answered ticket {ticket['number']} is not in the store"
-        assert (row["number"], row["category"]) == (ticket["number"], ticket["category"])
-        assert RANK[row["status"]] >= RANK[ticket["status"]], (row, ticket)
-        if sent.path.endswith("/call"):
-            assert row["window"] == ticket["window"]
-        if sent.path.endswith("/finish"):
-            assert (row["status"], row["outcome"]) == ("done", "normal")
+        # a ticket sent on keeps its number and the category it was numbered in
+        assert row["number"] == ticket["number"]
+        assert ticket["category"] in (row["category"], row["queue_category"])
+        moved = stored.events[ticket["id"]]["transferred"] > 0
+        if not moved:  # without a transfer a ticket only moves forward
+            assert RANK[row["status"]] >= RANK[ticket["status"]], (row, ticket)
+            if sent.path.endswith("/call"):
+                assert row["window"] == ticket["window"]
+        ends = {"/finish": "normal", "/no-show": "no_show", "/void": "voided"}
+        for suffix, outcome in ends.items():
+            if sent.path.endswith(suffix):
+                assert (row["status"], row["outcome"]) == ("done", outcome), (row, sent.path)
+        if sent.path.endswith("/transfer"):
+            assert moved and row["queue_category"] == sent.body["category"]
     for ticket_id, kinds in stored.events.items():
-        assert kinds["issued"] == 1 and kinds["called"] <= 1 and kinds["finished"] <= 1, \
-            f"ticket {stored.tickets[ticket_id]['number']} was worked twice: {dict(kinds)}"
+        number = stored.tickets[ticket_id]["number"]
+        assert kinds["issued"] == 1 and kinds["confirmed"] <= 1, (number, dict(kinds))
+        assert kinds["called"] <= 1 + kinds["transferred"], (number, dict(kinds))
+        assert kinds["finished"] + kinds["no_show"] + kinds["voided"] <= 1, \
+            f"ticket {number} was ended twice: {dict(kinds)}"
 
 
 def replay(url: str, tokens: dict[str, str], sent: list[Sent], clients: int = 8,

@@ -354,3 +354,45 @@ def _m006_station(conn: sqlite3.Connection) -> None:
         CREATE INDEX station_requests_at ON station_requests(at);
         """
     )
+
+
+@migration(7)
+def _m007_clerks_and_unresolved(conn: sqlite3.Connection) -> None:
+    """Clerk accounts (a secret kept only as its argon2id hash, lock-out counters) and the
+    "办不成事" requests with their escalation, deadline and outcome."""
+    _run(
+        conn,
+        """
+        CREATE TABLE clerks (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            secret_hash TEXT NOT NULL,
+            manager INTEGER NOT NULL DEFAULT 0,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            disabled_at TEXT
+        ) STRICT;
+
+        CREATE TABLE unresolved_requests (
+            id TEXT PRIMARY KEY,
+            key_id TEXT REFERENCES data_keys(key_id),
+            requester BLOB,
+            requester_index BLOB,
+            what TEXT NOT NULL,
+            why TEXT NOT NULL,
+            item_code TEXT,
+            window TEXT,
+            clerk TEXT,
+            escalation TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            outcome TEXT,
+            history TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX unresolved_open ON unresolved_requests(stage, deadline);
+        """
+    )

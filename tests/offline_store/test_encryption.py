@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from offline_store import cases, outbox, retention, tickets
+from offline_store import cases, outbox, ratings, retention, tickets, unresolved
 from offline_store.clock import FixedClock
 from offline_store.crypto import (
     AES_256_GCM,
@@ -64,7 +64,17 @@ def _write_personal_records(site: Site) -> dict[str, str]:
             # A "scan" whose pixels spell the person's data, as an ID card copy would.
             [f"{NAME} {ID_NUMBER} {ADDRESS}".encode() * 200])],
     )
-    return {"ticket": ticket["id"], "case": case["id"]}
+    with site.store.write() as conn:
+        rating = ratings.add_rating(
+            conn, site, level=1, channel="terminal", reasons=["R01"], case_id=case["id"],
+            private={"name": NAME, "phone": PHONE, "id_number": ID_NUMBER,
+                     "text": f"{NAME}住{ADDRESS}，等了两个小时"},
+            rectification={"stage": "verify", "deadline": "2026-12-15", "status": "open"})
+        request = unresolved.add_request(
+            conn, site, requester=person, what="迁户口", why="缺少原籍证明",
+            escalation="centre", stage="open", deadline="2026-12-01")
+    return {"ticket": ticket["id"], "case": case["id"], "rating": rating["id"],
+            "request": request["id"]}
 
 
 @pytest.mark.parametrize("cipher", [AES_256_GCM, SM4_GCM])
@@ -76,6 +86,8 @@ def test_no_plaintext_personal_data_in_any_file(tmp_path: Path, cipher: str) -> 
         # Still readable through the key: the test is not passing because nothing was written.
         assert cases.read_case(site, ids["case"])["applicant"]["address"] == ADDRESS
         assert tickets.holder(site, ids["ticket"])["id_number"] == ID_NUMBER
+        assert ratings.read_private(site, ids["rating"])["phone"] == PHONE
+        assert unresolved.read_requester(site, ids["request"])["name"] == NAME
         files = _files_bytes(tmp_path / "site")
         assert any(name.endswith("-wal") for name in files), "the WAL must be inspected too"
         assert any("/blobs/" in name for name in files)

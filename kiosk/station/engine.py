@@ -245,7 +245,7 @@ class QueueEngine:
         if self._today() == self.day:
             return []
         self._load()
-        return [self._event("status.reset", status=self.status())]
+        return [self.event("status.reset", status=self.status())]
 
     def _transact(self, op: Callable[[sqlite3.Connection], Answer]) -> Answer:
         self._journal = []
@@ -487,7 +487,7 @@ class QueueEngine:
         return Answer(200, self.public_window(self.windows[window]), events)
 
     def announce(self, text: str) -> Answer:
-        return Answer(200, {"text": text}, [self._event("announcement", text=text)])
+        return Answer(200, {"text": text}, [self.event("announcement", text=text)])
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -663,7 +663,7 @@ class QueueEngine:
             self.clerks[number] = clerk_before
 
         self._undoable(undo)
-        return [self._event("window.changed", window=self.public_window(self.windows[number]),
+        return [self.event("window.changed", window=self.public_window(self.windows[number]),
                             categories=self.categories())]
 
     def _touch(self, window: str, now: dt.datetime) -> None:
@@ -721,7 +721,7 @@ class QueueEngine:
                                             f"{number} today")
         return self.open[ticket_id]
 
-    def _event(self, kind: str, **fields: Any) -> dict[str, Any]:
+    def event(self, kind: str, **fields: Any) -> dict[str, Any]:
         return {"type": kind, "at": iso(self.now()), **fields}
 
     def _answer(self, status: int, kind: str, record: Record, events: list[dict[str, Any]],
@@ -731,7 +731,7 @@ class QueueEngine:
         body = self.public(record)
         extra: dict[str, Any] = {"windows": self.public_windows()} if kind != "ticket.issued" \
             else {}
-        event = self._event(kind, ticket=body, categories=self.categories(), **extra, **fields)
+        event = self.event(kind, ticket=body, categories=self.categories(), **extra, **fields)
         return Answer(status, body, [*events, event])
 
 

@@ -100,7 +100,7 @@ class Station:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.seq = 0
         self._roles: dict[str, str] = {}
-        self._advice: list[dict[str, Any]] = []
+        self._advised: list[tuple[str, str | None, str | None]] = []
 
     async def on_writer(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
@@ -109,9 +109,12 @@ class Station:
 
     def _publish(self, events: list[dict[str, Any]]) -> None:
         advice = self.engine.advice()
-        if advice != self._advice:
-            self._advice = advice
-            events = [*events, self.engine._event("advice", advice=advice)]
+        # an event when what is advised changes, not when its numbers do (15 waiting, 16 …):
+        # the manager's screen reads the numbers from the status
+        advised = [(a["action"], a["category"], a["window"]) for a in advice]
+        if advised != self._advised:
+            self._advised = advised
+            events = [*events, self.engine.event("advice", advice=advice)]
         for event in events:
             self.seq += 1
             event["seq"] = self.seq

@@ -180,6 +180,10 @@ class HallBoard:
         seq = frame.get("seq")
         if kind == "hello":
             return self._hello(frame, now)
+        if kind == "status.reset":
+            # a new service day: yesterday's calls and counts go, as at a resync (the new
+            # day's snapshot has no calls, so nothing is spoken)
+            return self._hello(frame, now)
         if kind == "ping":
             return []
         if isinstance(seq, int) and self.last_seq is not None and seq <= self.last_seq:

@@ -179,3 +179,13 @@ def test_the_board_logic_and_the_feed_load_without_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def test_a_new_service_day_clears_the_board() -> None:
+    board = live_board(calls=[ev.call("A002", "2", "2026-11-24T01:59:00Z")])
+    assert board.calls
+    new_day = {**ev.status(categories=[ev.category("A"), ev.category("B")]),
+               "service_day": "2026-11-25"}
+    spoken = board.apply({"type": "status.reset", "seq": 99, "status": new_day}, now=10.0)
+    assert spoken == [] and board.calls == [] and board.service_day == "2026-11-25"
+    assert all(c.waiting == 0 for c in board.categories.values()) and board.last_seq == 99

@@ -358,8 +358,9 @@ def _m006_station(conn: sqlite3.Connection) -> None:
 
 @migration(7)
 def _m007_clerks_and_unresolved(conn: sqlite3.Connection) -> None:
-    """Clerk accounts (a secret kept only as its argon2id hash, lock-out counters) and the
-    "办不成事" requests with their escalation, deadline and outcome."""
+    """Clerk accounts (a secret kept only as its argon2id hash, lock-out counters), the
+    "办不成事" requests with their escalation, deadline and outcome, whether a rating is
+    实名 (its rater known: the rectification must reach 回访), and a case's status history."""
     _run(
         conn,
         """
@@ -394,5 +395,8 @@ def _m007_clerks_and_unresolved(conn: sqlite3.Connection) -> None:
             updated_at TEXT NOT NULL
         ) STRICT;
         CREATE INDEX unresolved_open ON unresolved_requests(stage, deadline);
+
+        ALTER TABLE ratings ADD COLUMN named INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE cases ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
         """
     )

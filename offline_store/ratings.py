@@ -43,12 +43,15 @@ def add_rating(
     ticket_id: str | None = None,
     window: str | None = None,
     clerk: str | None = None,
+    named: bool = False,
     rectification: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Store one rating inside the caller's write transaction, with its rectification task
     when the domain opened one (``{"stage", "deadline", "status"}``) and its outbox op.
 
     :param private: the rater's identity and free text; sealed, never stored in clear.
+    :param named: 实名: the rater is known (kept apart from ``private``, which an anonymous
+        rating's free text also fills).
     :raises AlreadyRated: the ticket or the case was rated already.
     """
     for column, value in (("ticket_id", ticket_id), ("case_id", case_id)):
@@ -63,13 +66,13 @@ def add_rating(
         site.save_data_key(conn, dk)
     conn.execute(
         "INSERT INTO ratings (id, level, dimensions, reasons, comment, key_id, case_id,"
-        " ticket_id, window, clerk, channel, rated_at, clock_synced)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " ticket_id, window, clerk, channel, rated_at, clock_synced, named)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (rating_id, level, json.dumps(dict(dimensions or {}), sort_keys=True),
          json.dumps(list(reasons), ensure_ascii=False),
          dk.encrypt_json(dict(private or {}), f"{PRIVATE_CONTEXT}|{rating_id}") if dk else None,
          dk.key_id if dk else None, case_id, ticket_id, window, clerk, channel, iso(now),
-         int(site.clock.synced)),
+         int(site.clock.synced), int(named)),
     )
     task_id = None
     if rectification is not None:
@@ -85,7 +88,8 @@ def add_rating(
         payload={"id": rating_id, "level": level, "dimensions": dict(dimensions or {}),
                  "reasons": list(reasons), "private": dict(private) if private else None,
                  "case_id": case_id, "ticket_id": ticket_id, "window": window, "clerk": clerk,
-                 "channel": channel, "rated_at": iso(now), "rectification_id": task_id},
+                 "channel": channel, "named": named, "rated_at": iso(now),
+                 "rectification_id": task_id},
     )
     return {"id": rating_id, "rectification_id": task_id, "rated_at": now}
 
@@ -129,7 +133,7 @@ def rectifications(site: Site, *, open_only: bool = True, today: dt.date | None 
     where = "WHERE r.status = 'open'" if open_only else ""
     rows = site.store.query(
         "SELECT r.id, r.rating_id, r.stage, r.deadline, r.status, r.history, r.created_at,"  # noqa: S608
-        " g.level, g.window, g.clerk, g.case_id, g.ticket_id, g.comment IS NOT NULL AS named"
+        " g.level, g.window, g.clerk, g.case_id, g.ticket_id, g.named, g.rated_at"
         f" FROM rectifications r JOIN ratings g ON g.id = r.rating_id {where}"
         " ORDER BY r.deadline, r.id")
     day = (today or site.clock.now().date()).isoformat()

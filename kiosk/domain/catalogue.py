@@ -175,11 +175,18 @@ class Catalogue:
         way, else "none"; form is the union of the paper asked for (see ``_PAPER``); notes
         are joined with "；" without repeats.
         """
-        lines: dict[str, list[ItemMaterial]] = {}
-        for item in self.bundle_items(code):
-            for line in item.materials:
-                lines.setdefault(line.material.code, []).append(line)
-        return tuple(_merge(group) for group in lines.values())
+        return merge_materials(self.bundle_items(code))
+
+    def items_materials(self, codes: tuple[str, ...] | list[str]) -> tuple[ItemMaterial, ...]:
+        """The merged checklist of several items chosen together (一窗受理 of more than one
+        item without a bundle), by the same rule as ``bundle_materials``."""
+        items = []
+        for code in codes:
+            try:
+                items.append(self.items[code])
+            except KeyError:
+                raise KeyError(f"no item {code!r} in catalogue {self.version}") from None
+        return merge_materials(items)
 
     def bundle_level(self, code: str) -> str:
         """村可代办 only if every item of the bundle is 村可代办, else 乡镇可办."""
@@ -256,6 +263,17 @@ def merge_forms(forms: list[str] | tuple[str, ...]) -> str:
     for form in forms:
         paper |= _PAPER[form]
     return _FORM_OF_PAPER[paper]
+
+
+def merge_materials(items: tuple[Item, ...] | list[Item]) -> tuple[ItemMaterial, ...]:
+    """One line per material over ``items``, in first-appearance order, merged by the rule
+    of ``Catalogue.bundle_materials`` (shared so that a bundle and a free choice of the same
+    items give the applicant the same checklist)."""
+    lines: dict[str, list[ItemMaterial]] = {}
+    for item in items:
+        for line in item.materials:
+            lines.setdefault(line.material.code, []).append(line)
+    return tuple(_merge(group) for group in lines.values())
 
 
 def _merge(group: list[ItemMaterial]) -> ItemMaterial:

@@ -40,8 +40,9 @@ def test_an_anonymous_rating_has_nothing_sealed(site: Site) -> None:
 def test_rectifications_list_overdue_first_and_keep_their_history(
         site: Site, clock: FixedClock) -> None:
     later = rate(site, level=2, window="1", private={"name": "张三", "phone": "13800000000"},
+                 named=True,
                  rectification={"stage": "verify", "deadline": "2026-12-20", "status": "open"})
-    soon = rate(site, level=1, window="2",
+    soon = rate(site, level=1, window="2", private={"text": "等太久"},
                 rectification={"stage": "verify", "deadline": "2026-11-30", "status": "open"})
     clock.t += dt.timedelta(days=8)  # 2 December: the second task is overdue
     tasks = ratings.rectifications(site)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -100,3 +102,169 @@ def openapi(output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, "utf-8")
+
+
+# --- clerk accounts on the store itself (docs/clerks.md) ----------------------------------------
+# For the technician's first manager account, before any manager screen is paired; later the
+# manager keeps the accounts through the station's API. The secret is never an argument: it
+# would stay in the shell's history and in `ps` for everyone on the PC to read.
+
+
+def _store_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--config", "config_path",
+                      type=click.Path(dir_okay=False, path_type=Path), default=None,
+                      help="站点配置文件 / The site configuration file.")(fn)
+    return click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help="站点数据目录 / The site's data directory.")(fn)
+
+
+def _secret_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--secret-stdin", is_flag=True,
+                        help="从标准输入读一行密码，不提示 / Read the secret as one line from "
+                             "standard input instead of asking twice.")(fn)
+
+
+def _read_secret(from_stdin: bool) -> str:
+    from .domain.clerks import SecretRefused, check_secret
+
+    if from_stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    else:
+        secret = click.prompt("密码 / Secret (PIN 6-12 digits or password 10+ characters)",
+                              hide_input=True, confirmation_prompt=True, err=True)
+    try:
+        check_secret(secret)
+    except SecretRefused as exc:
+        _plain_exit("密码不符合要求 / The secret is refused:", str(exc))
+    return secret
+
+
+def _clerk_site(data_dir: Path | None, config_path: Path | None) -> Any:
+    from .cli import _context
+    from .site_context import open_site
+
+    directory, config = _context(data_dir, config_path)
+    return open_site(directory, config)
+
+
+def _emit_clerk(clerk: dict[str, Any], as_json: bool, said: str) -> None:
+    if as_json:
+        emit_json(clerk)
+    else:
+        role = "管理员 / manager" if clerk["manager"] else "窗口人员 / clerk"
+        click.echo(f"{said}: {clerk['id']} {clerk['name']} ({role})")
+
+
+@station.group("clerk")
+def clerk() -> None:
+    """窗口人员账号 / Clerk accounts, kept in the store."""
+
+
+@clerk.command("add")
+@_store_options
+@click.option("--id", "clerk_id", required=True,
+              help="工号 / The clerk's id: letters, digits, . _ -, at most 32.")
+@click.option("--name", required=True, help="姓名 / The clerk's name, as the hall sees it.")
+@click.option("--manager", is_flag=True,
+              help="管理员：可管理账号 / A manager, who keeps the accounts.")
+@_secret_option
+@json_option
+def clerk_add(data_dir: Path | None, config_path: Path | None, clerk_id: str, name: str,
+              manager: bool, secret_stdin: bool, as_json: bool) -> None:
+    """添加账号 / Add a clerk account; the secret is asked for (or read from stdin)."""
+    from offline_store import clerks as store
+
+    from .cli import plain_errors
+    from .domain.clerks import valid_id
+
+    @plain_errors
+    def run() -> None:
+        if not valid_id(clerk_id) or not 1 <= len(name.strip()) <= 40:
+            _plain_exit("工号或姓名不对 / The id or name is refused:",
+                        "工号用字母、数字和 . _ -，最多 32 个；姓名 1-40 个字 / an id has "
+                        "letters, digits, . _ - (at most 32); a name 1 to 40 characters")
+        secret = store.hash_secret(_read_secret(secret_stdin))
+        with _clerk_site(data_dir, config_path) as site, site.store.write() as conn:
+            try:
+                made = store.add(conn, site.clock, clerk_id=clerk_id, name=name.strip(),
+                                 secret=secret, manager=manager, actor="technician")
+            except store.ClerkExists as exc:
+                _plain_exit("无法添加 / Cannot add:", str(exc))
+        _emit_clerk(made, as_json, "已添加 / Added")
+
+    run()
+
+
+@clerk.command("list")
+@_store_options
+@json_option
+def clerk_list(data_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+    """列出账号 / List the clerk accounts (never their secrets)."""
+    from offline_store import clerks as store
+
+    from .cli import plain_errors
+
+    @plain_errors
+    def run() -> None:
+        with _clerk_site(data_dir, config_path) as site:
+            found = store.clerks(site.store)
+        if as_json:
+            emit_json(found)
+            return
+        for row in found:
+            marks = [m for m, on in (("管理员 manager", row["manager"]),
+                                     (f"锁定至 locked until {row['locked_until']}",
+                                      row["locked_until"]),
+                                     ("停用 disabled", row["disabled_at"])) if on]
+            click.echo(f"{row['id']}\t{row['name']}\t{', '.join(marks)}".rstrip())
+
+    run()
+
+
+@clerk.command("reset")
+@_store_options
+@click.option("--id", "clerk_id", required=True, help="工号 / The clerk's id.")
+@_secret_option
+@json_option
+def clerk_reset(data_dir: Path | None, config_path: Path | None, clerk_id: str,
+                secret_stdin: bool, as_json: bool) -> None:
+    """重设密码 / Give a clerk a new secret; this also lifts a lock-out."""
+    from offline_store import clerks as store
+
+    from .cli import plain_errors
+
+    @plain_errors
+    def run() -> None:
+        secret = store.hash_secret(_read_secret(secret_stdin))
+        with _clerk_site(data_dir, config_path) as site, site.store.write() as conn:
+            try:
+                done = store.reset_secret(conn, site.clock, clerk_id, secret,
+                                          actor="technician")
+            except store.NoSuchClerk as exc:
+                _plain_exit("无法重设 / Cannot reset:", str(exc))
+        _emit_clerk(done, as_json, "已重设密码 / Secret reset")
+
+    run()
+
+
+@clerk.command("disable")
+@_store_options
+@click.option("--id", "clerk_id", required=True, help="工号 / The clerk's id.")
+@json_option
+def clerk_disable(data_dir: Path | None, config_path: Path | None, clerk_id: str,
+                  as_json: bool) -> None:
+    """停用账号 / Disable a clerk account; its id stays in the records."""
+    from offline_store import clerks as store
+
+    from .cli import plain_errors
+
+    @plain_errors
+    def run() -> None:
+        with _clerk_site(data_dir, config_path) as site, site.store.write() as conn:
+            try:
+                done = store.disable(conn, site.clock, clerk_id, actor="technician")
+            except store.NoSuchClerk as exc:
+                _plain_exit("无法停用 / Cannot disable:", str(exc))
+        _emit_clerk(done, as_json, "已停用 / Disabled")
+
+    run()

@@ -147,3 +147,34 @@ class StationClient:
 
     def announce(self, text: str, key: str | None = None) -> dict[str, Any]:
         return self._send("POST", "/v1/announcements", key=key, json={"text": text})
+
+    # --- clerk accounts (docs/clerks.md) ---------------------------------------------------------
+
+    def add_clerk(self, clerk_id: str, name: str, secret: str, *, manager: bool = False,
+                  key: str | None = None) -> dict[str, Any]:
+        return self._send("POST", "/v1/clerks", key=key, json={
+            "id": clerk_id, "name": name, "secret": secret, "manager": manager})
+
+    def reset_clerk_secret(self, clerk_id: str, secret: str,
+                           key: str | None = None) -> dict[str, Any]:
+        return self._send("POST", f"/v1/clerks/{clerk_id}/secret", key=key,
+                          json={"secret": secret})
+
+    def disable_clerk(self, clerk_id: str, key: str | None = None) -> dict[str, Any]:
+        return self._send("POST", f"/v1/clerks/{clerk_id}/disable", key=key)
+
+    def clerks(self) -> list[dict[str, Any]]:
+        """Every account (manager token), without secrets or their hashes."""
+        return list(self._send("GET", "/v1/clerks")["clerks"])
+
+    def login(self, clerk_id: str, secret: str, window: str,
+              key: str | None = None) -> dict[str, Any]:
+        """Sign a clerk in at ``window``, which opens. A wrong secret raises
+        :class:`StationError` with status 401; a locked account 423, with ``locked_until``
+        in its ``body``."""
+        return self._send("POST", "/v1/clerks/login", key=key,
+                          json={"clerk": clerk_id, "secret": secret, "window": window})
+
+    def logout(self, window: str, key: str | None = None) -> dict[str, Any]:
+        """Sign the window's clerk out: the window pauses and names no clerk."""
+        return self._send("POST", "/v1/clerks/logout", key=key, json={"window": window})

@@ -22,14 +22,17 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk import __version__
+from kiosk.domain.clerks import ID_PATTERN, SECRET_MAX, SecretRefused, check_secret
+from offline_store import clerks as clerk_store
 from offline_store import station_access
 from offline_store.errors import StoreError
 
 from . import auth
+from .clerks import ClerkDesk
 from .engine import Answer, QueueEngine, Refused, fingerprint
 from .runtime import Station
 
@@ -110,6 +113,64 @@ class AnnounceRequest(BaseModel):
 class PairRequest(BaseModel):
     model_config = _STRICT
     code: str = Field(pattern=r"^[0-9]{8}$")
+
+
+ClerkId = Annotated[str, Field(pattern=ID_PATTERN, examples=["zhang01"],
+                                description="工号 / the clerk's id")]
+# SecretStr: the secret prints as ********** in a repr, a log line and the request's
+# fingerprint (model_dump), so the kept answers never hold it, not even hashed
+Secret = Annotated[SecretStr, Field(max_length=SECRET_MAX,
+                                    description="PIN (6-12 digits) or password (10+ characters)")]
+
+
+class ClerkAddRequest(BaseModel):
+    model_config = _STRICT
+    id: ClerkId
+    name: str = Field(min_length=1, max_length=40)
+    secret: Secret
+    manager: bool = False
+
+
+class ClerkSecretRequest(BaseModel):
+    model_config = _STRICT
+    secret: Secret
+
+
+class LoginRequest(BaseModel):
+    model_config = _STRICT
+    clerk: ClerkId
+    secret: Secret
+    window: WindowNumber
+
+
+class LogoutRequest(BaseModel):
+    model_config = _STRICT
+    window: WindowNumber
+
+
+class ClerkOut(BaseModel):
+    id: str
+    name: str
+    manager: bool
+
+
+class ClerkListed(ClerkOut):
+    failed_logins: int = Field(description="Wrong secrets since the last success.")
+    locked_until: str | None
+    created_at: str
+    updated_at: str
+    disabled_at: str | None
+
+
+class ClerksOut(BaseModel):
+    clerks: list[ClerkListed]
+
+
+class LoginOut(BaseModel):
+    clerk: str
+    name: str
+    window: str
+    manager: bool
 
 
 class TicketOut(BaseModel):
@@ -209,6 +270,9 @@ class AnnounceOut(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)}
+LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 423: {
+    "model": ErrorOut, "description": "Locked after repeated wrong secrets; the error has "
+                                      "``locked_until`` (ISO 8601, UTC)."}}
 
 
 async def _who(request: Request,
@@ -254,12 +318,15 @@ def create_app(station: Station | None) -> FastAPI:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
+            if desk is not None:
+                desk.close()
 
     app = FastAPI(title="Bianmin station", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,
                   description="The site service of a 便民服务中心: queue tickets, calls and the "
                               "hall's event stream (docs/api/).")
     app.state.station = station
+    desk = ClerkDesk(station.engine) if station is not None else None
     _handlers(app)
 
     def eng() -> QueueEngine:
@@ -387,6 +454,68 @@ def create_app(station: Station | None) -> FastAPI:
                        body: AnnounceRequest) -> JSONResponse:
         return await post(who, "announce", key, request, body,
                           lambda conn: eng().announce(body.text))
+
+    # --- clerk accounts (docs/clerks.md) ------------------------------------------------------
+
+    def clerks() -> ClerkDesk:
+        assert desk is not None, "an app made without a station only describes the API"
+        return desk
+
+    def actor(who: tuple[str, str]) -> str:
+        # the screen, not its token: the hash's head tells screens apart in the audit log
+        return f"{who[1]}@{station_access.token_hash(who[0]).hex()[:12]}"
+
+    async def hashed(who: tuple[str, str], operation: str,
+                     secret: SecretStr) -> clerk_store.Hashed:
+        need(who, operation)  # before argon2: a screen that may not do this costs nothing
+        try:
+            check_secret(secret.get_secret_value())
+        except SecretRefused as exc:
+            raise Refused(422, "weak_secret", str(exc)) from None
+        return await clerks().hash(secret.get_secret_value())
+
+    @app.get("/v1/clerks", response_model=ClerksOut, responses=ERRORS)
+    async def list_clerks(who: Role) -> dict[str, Any]:
+        need(who, "clerks")
+        assert station is not None
+        return {"clerks": await station.read(lambda: clerk_store.clerks(station.site.store))}
+
+    @app.post("/v1/clerks", status_code=201, response_model=ClerkOut, responses=ERRORS)
+    async def add_clerk(who: Role, key: Key, request: Request,
+                        body: ClerkAddRequest) -> JSONResponse:
+        secret = await hashed(who, "clerk_add", body.secret)
+        return await post(who, "clerk_add", key, request, body, lambda conn: clerks().add(
+            conn, clerk_id=body.id, name=body.name, secret=secret, manager=body.manager,
+            actor=actor(who)))
+
+    @app.post("/v1/clerks/login", response_model=LoginOut, responses=LOGIN_ERRORS)
+    async def login(who: Role, key: Key, request: Request, body: LoginRequest) -> JSONResponse:
+        need(who, "clerk_login")
+        assert station is not None
+        stored = await station.read(
+            lambda: clerk_store.secret_hash_of(station.site.store, body.clerk))
+        checked = await clerks().check(stored, body.secret.get_secret_value())
+        return await post(who, "clerk_login", key, request, body, lambda conn: clerks().login(
+            conn, body.clerk, checked, body.window, actor=actor(who)))
+
+    @app.post("/v1/clerks/logout", response_model=WindowOut, responses=ERRORS)
+    async def logout(who: Role, key: Key, request: Request,
+                     body: LogoutRequest) -> JSONResponse:
+        return await post(who, "clerk_logout", key, request, body,
+                          lambda conn: clerks().logout(conn, body.window, actor=actor(who)))
+
+    @app.post("/v1/clerks/{clerk_id}/secret", response_model=ClerkOut, responses=ERRORS)
+    async def reset_secret(who: Role, key: Key, request: Request, clerk_id: ClerkId,
+                           body: ClerkSecretRequest) -> JSONResponse:
+        secret = await hashed(who, "clerk_reset", body.secret)
+        return await post(who, "clerk_reset", key, request, body, lambda conn: clerks().reset(
+            conn, clerk_id, secret, actor=actor(who)))
+
+    @app.post("/v1/clerks/{clerk_id}/disable", response_model=ClerkOut, responses=ERRORS)
+    async def disable_clerk(who: Role, key: Key, request: Request,
+                            clerk_id: ClerkId) -> JSONResponse:
+        return await post(who, "clerk_disable", key, request, None,
+                          lambda conn: clerks().disable(conn, clerk_id, actor=actor(who)))
 
     @app.websocket("/v1/events")
     async def events(socket: WebSocket, token: str | None = None) -> None:

@@ -21,10 +21,13 @@ CODE_LIFETIME = dt.timedelta(minutes=10)
 PERMISSIONS: dict[str, frozenset[str]] = {
     "kiosk": frozenset({"status", "events", "issue", "confirm", "void"}),
     "counter": frozenset({"status", "events", "call", "recall", "no-show", "start", "finish",
-                          "park", "resume", "transfer", "window_state", "cancel"}),
+                          "park", "resume", "transfer", "window_state", "cancel",
+                          "clerk_login", "clerk_logout"}),
     "display": frozenset({"status", "events"}),
 }
-PERMISSIONS["manager"] = frozenset().union(*PERMISSIONS.values(), {"kpi", "announce"})
+# the manager role keeps the clerk accounts (issue 7); a counter only signs clerks in and out
+PERMISSIONS["manager"] = frozenset().union(*PERMISSIONS.values(), {
+    "kpi", "announce", "clerks", "clerk_add", "clerk_reset", "clerk_disable"})
 
 
 @dataclass(frozen=True)

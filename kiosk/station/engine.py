@@ -486,6 +486,17 @@ class QueueEngine:
         events = self._set_window(conn, window, wanted, clerk or self.clerks.get(window))
         return Answer(200, self.public_window(self.windows[window]), events)
 
+    def clerk_left(self, conn: sqlite3.Connection, window: str) -> Answer:
+        """The clerk signed out: the window pauses and has no clerk, so that the next ticket
+        called there is not put down to the clerk who left."""
+        self._window(window)
+        events = self._set_window(conn, window, WindowState.PAUSED, None)
+        return Answer(200, self.public_window(self.windows[window]), events)
+
+    def window(self, number: str) -> Window:
+        """The window, or a plain 404."""
+        return self._window(number)
+
     def announce(self, text: str) -> Answer:
         return Answer(200, {"text": text}, [self.event("announcement", text=text)])
 

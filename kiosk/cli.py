@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import functools
 import sys
-import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -30,9 +29,10 @@ from .config import ConfigError, SiteConfig, dump_defaults, find_config, load_co
 from .display_cli import display
 from .doctor import doctor
 from .domain.catalogue import CATEGORIES, CatalogueError
-from .domain.workdays import CalendarError, WorkdayCalendar, parse_override
+from .domain.workdays import CalendarError, WorkdayCalendar
 from .imaging_cli import imaging
 from .queue_cli import queue
+from .site_calendar import calendar_from, site_calendar
 from .site_context import create_site, open_site, site_health
 from .station_cli import station
 
@@ -261,19 +261,9 @@ def calendar() -> None:
 
 def _calendar(config_path: Path | None, data_dir: Path | None,
               override: Path | None) -> WorkdayCalendar:
-    if override is None:
-        config = load_config(find_config(config_path, paths.data_dir(data_dir)))
-        override = Path(config.calendar.override_file) if config.calendar.override_file else None
-    if override is None:
-        return WorkdayCalendar()
-    try:
-        data = tomllib.loads(override.read_text("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CalendarError(f"{override}: {exc}") from exc
-    try:
-        return WorkdayCalendar(parse_override(data))
-    except CalendarError as exc:
-        raise CalendarError(f"{override}: {exc}") from exc
+    if override is not None:
+        return calendar_from(override)
+    return site_calendar(load_config(find_config(config_path, paths.data_dir(data_dir))))
 
 
 @calendar.command("add-working-days")

@@ -323,6 +323,17 @@ def _default_windows() -> dict[str, WindowConfig]:
     }
 
 
+class RatingsSection(BaseModel):
+    """``[ratings]``: 好差评 at the counter and the follow-up of a bad rating."""
+
+    model_config = _STRICT
+
+    rectify_days: int = Field(default=15, ge=1, le=60)
+    """Working days the rectification of a 不满意 or 非常不满意 rating may take, from the day
+    it was given (15 by the Sichuan rule; 5 where a centre follows 德州's). Unit: working
+    days."""
+
+
 class RetentionSection(BaseModel):
     """``[retention]``: how long records and keys are kept."""
 
@@ -414,6 +425,9 @@ class SiteConfig(BaseModel):
     windows: dict[str, WindowConfig] = Field(default_factory=_default_windows)
     """The service windows, by number as called (``3`` → 请A001号到3号窗口办理). A site
     that lists its own replaces the seven shipped ones."""
+
+    ratings: RatingsSection = Field(default_factory=RatingsSection)
+    """好差评 and the rectification of bad ratings."""
 
     retention: RetentionSection = Field(default_factory=RetentionSection)
     """How long records and keys are kept."""

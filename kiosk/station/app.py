@@ -173,6 +173,50 @@ class LoginOut(BaseModel):
     manager: bool
 
 
+class RaterIn(BaseModel):
+    """实名: the rater chose to say who they are (then 回访 is owed); sealed in the store."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=40)
+    phone: str = Field(default="", pattern=r"^[0-9+\- ]{0,20}$")
+
+
+class RatingRequest(BaseModel):
+    model_config = _STRICT
+    level: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
+    channel: Literal["terminal", "qr", "kiosk"] = "terminal"
+    dimensions: dict[str, int] = Field(default_factory=dict, max_length=4,
+                                       description="overall, efficiency, competence, attitude")
+    reasons: list[str] = Field(default_factory=list, max_length=10,
+                               description="差评 reason codes of the current set")
+    text: str = Field(default="", max_length=500)
+    rater: RaterIn | None = None
+    case_id: str | None = Field(default=None, max_length=64)
+    ticket_id: str | None = Field(default=None, max_length=64)
+    window: WindowNumber | None = None
+
+
+class RectificationOut(BaseModel):
+    id: str
+    stage: str
+    deadline: str
+
+
+class RatingOut(BaseModel):
+    id: str
+    level: int
+    window: str | None
+    clerk: str | None
+    rectification: RectificationOut | None
+
+
+class StepRequest(BaseModel):
+    model_config = _STRICT
+    note: str = Field(min_length=1, max_length=500)
+    by: str = Field(min_length=1, max_length=40, description="who took the step")
+    upheld: bool | None = Field(default=None, description="review_appeal only")
+
+
 class TicketOut(BaseModel):
     id: str
     number: str
@@ -454,6 +498,34 @@ def create_app(station: Station | None) -> FastAPI:
                        body: AnnounceRequest) -> JSONResponse:
         return await post(who, "announce", key, request, body,
                           lambda conn: eng().announce(body.text))
+
+    # --- 好差评 (docs/cases.md) ------------------------------------------------------------
+
+    @app.post("/v1/ratings", status_code=201, response_model=RatingOut, responses=ERRORS)
+    async def rate(who: Role, key: Key, request: Request, body: RatingRequest) -> JSONResponse:
+        assert station is not None
+        return await post(who, "rate", key, request, body, lambda conn: station.ratings.rate(
+            conn, level=body.level, channel=body.channel, dimensions=body.dimensions,
+            reasons=body.reasons, text=body.text,
+            rater=body.rater.model_dump() if body.rater else None, case_id=body.case_id,
+            ticket_id=body.ticket_id, window=body.window))
+
+    @app.get("/v1/rectifications", responses=ERRORS)
+    async def rectifications(who: Role, closed: bool = False) -> dict[str, Any]:
+        """Open tasks, overdue first (``closed=true``: the ended ones too)."""
+        need(who, "rectifications")
+        assert station is not None
+        return {"tasks": await station.read(
+            lambda: station.ratings.tasks(open_only=not closed))}
+
+    @app.post("/v1/rectifications/{task_id}/{step}", responses=ERRORS)
+    async def rectification_step(
+            who: Role, key: Key, request: Request, task_id: str,
+            step: Literal["verify", "appeal", "review_appeal", "rectify", "feed_back",
+                          "revisit"], body: StepRequest) -> JSONResponse:
+        assert station is not None
+        return await post(who, "rectify", key, request, body, lambda conn: station.ratings.step(
+            conn, task_id, step, by=body.by, note=body.note, upheld=body.upheld))
 
     # --- clerk accounts (docs/clerks.md) ------------------------------------------------------
 

@@ -19,15 +19,16 @@ ROLES = ("kiosk", "counter", "display", "manager")
 CODE_LIFETIME = dt.timedelta(minutes=10)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "kiosk": frozenset({"status", "events", "issue", "confirm", "void"}),
+    "kiosk": frozenset({"status", "events", "issue", "confirm", "void", "rate"}),
     "counter": frozenset({"status", "events", "call", "recall", "no-show", "start", "finish",
                           "park", "resume", "transfer", "window_state", "cancel",
-                          "clerk_login", "clerk_logout"}),
+                          "clerk_login", "clerk_logout", "rate"}),
     "display": frozenset({"status", "events"}),
 }
 # the manager role keeps the clerk accounts (issue 7); a counter only signs clerks in and out
 PERMISSIONS["manager"] = frozenset().union(*PERMISSIONS.values(), {
-    "kpi", "announce", "clerks", "clerk_add", "clerk_reset", "clerk_disable"})
+    "kpi", "announce", "clerks", "clerk_add", "clerk_reset", "clerk_disable",
+    "rectifications", "rectify"})
 
 
 @dataclass(frozen=True)

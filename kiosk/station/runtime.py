@@ -19,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from kiosk.domain.workdays import WorkdayCalendar
 from offline_store import station_access
 from offline_store.site import Site
 
 from .engine import Answer, QueueEngine
+from .ratings import RatingDesk
 from .settings import QueueSettings
 
 log = logging.getLogger(__name__)
@@ -91,10 +93,12 @@ class EventHub:
 
 
 class Station:
-    def __init__(self, site: Site, settings: QueueSettings):
+    def __init__(self, site: Site, settings: QueueSettings,
+                 calendar: WorkdayCalendar | None = None, rectify_days: int = 15):
         self.site = site
         self.settings = settings
         self.engine = QueueEngine(site, settings)
+        self.ratings = RatingDesk(self.engine, calendar or WorkdayCalendar(), rectify_days)
         self.writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="station-writer")
         self.hub = EventHub()
         self.loop: asyncio.AbstractEventLoop | None = None

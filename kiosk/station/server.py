@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from kiosk.config import SiteConfig
+from kiosk.site_calendar import site_calendar
 from kiosk.site_context import create_site
 
 from .app import create_app
@@ -63,7 +64,8 @@ def _server(station: Station, log_level: str) -> uvicorn.Server:
 def open_station(data_dir: Path, config: SiteConfig) -> Station:
     site, _ = create_site(data_dir, config)
     try:
-        return Station(site, QueueSettings.from_config(config))
+        return Station(site, QueueSettings.from_config(config), site_calendar(config),
+                       config.ratings.rectify_days)
     except BaseException:
         site.close()
         raise

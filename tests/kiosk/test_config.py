@@ -20,6 +20,7 @@ from kiosk.config import (
     DeviceConfig,
     PrinterProfile,
     QueueSection,
+    RatingsSection,
     RetentionSection,
     SiteConfig,
     SiteSection,
@@ -238,6 +239,7 @@ def test_the_walk_reaches_every_section_model() -> None:
         CalendarSection,
         CategoryConfig,
         WindowConfig,
+        RatingsSection,
     }
 
 

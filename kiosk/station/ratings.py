@@ -16,8 +16,6 @@ from offline_store.clock import parse_iso
 
 from .engine import Answer, QueueEngine, Refused
 
-STEPS = ("verify", "appeal", "review_appeal", "rectify", "feed_back", "revisit")
-
 
 class RatingDesk:
     def __init__(self, engine: QueueEngine, calendar: WorkdayCalendar, rectify_days: int):

@@ -26,6 +26,7 @@ from offline_store.site import Site
 from . import __version__, catalogue_loader, paths
 from .cli_output import emit_json, json_option
 from .config import ConfigError, SiteConfig, dump_defaults, find_config, load_config
+from .counter_cli import counter
 from .display_cli import display
 from .doctor import doctor
 from .domain.catalogue import CATEGORIES, CatalogueError
@@ -332,13 +333,18 @@ def config_defaults() -> None:
 @click.option("--summary-only", is_flag=True,
               help="只准备站点并打印概要 / Set up the site and print the summary; start no "
                    "station and no screens.")
+@click.option("--tour", "tour_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, metavar="DIR",
+              help="柜台演示流程 / Play the counter's main flow off screen against the "
+                   "simulators and write numbered screenshots, the printed receipt and notice "
+                   "as PNG and tour.json into DIR; then exit.")
 @plain_errors
-def demo(data_dir: Path | None, summary_only: bool) -> None:
+def demo(data_dir: Path | None, summary_only: bool, tour_dir: Path | None) -> None:
     """演示站点 / The demo site, its station and its screens.
 
     Sets the site up, starts its station and shows the hall display beside a console that
     issues and calls tickets; without a screen the demo plays by itself and writes
-    screenshots.
+    screenshots. ``--tour DIR`` plays the counter's flow instead (docs/counter.md).
     """
     directory = data_dir or Path(".demo")
     config_path = directory / "site.toml"
@@ -356,6 +362,10 @@ def demo(data_dir: Path | None, summary_only: bool) -> None:
         assert found is not None
         cal = _calendar(config_path, directory, None)
         _print_summary(site, directory, config, found[0], cal, created)
+    if tour_dir is not None:
+        from .demo_tour import play_tour
+
+        sys.exit(play_tour(directory, config, tour_dir, echo=click.echo))
     if not summary_only:
         sys.exit(_demo_screens(directory, config))
 
@@ -375,9 +385,9 @@ def _demo_screens(directory: Path, config: SiteConfig) -> int:
         running = start_background(directory, config, port=0)
     built: list[Any] = []
     try:
-        manager, display = (
+        manager, display, counter = (
             running.station.writer.submit(pair, running.station.site, role).result()
-            for role in ("manager", "display"))
+            for role in ("manager", "display", "counter"))
         click.echo(f"站点服务 / station: {running.url}  (Ctrl-C 结束 / to stop)\n"
                    f"管理令牌 / manager token: {manager.token}\n"
                    f"  BIANMIN_STATION={running.url} BIANMIN_TOKEN={manager.token} "
@@ -388,12 +398,25 @@ def _demo_screens(directory: Path, config: SiteConfig) -> int:
             click.echo("没有屏幕：演示自动进行并保存截图 / No screen: the demo plays by itself "
                        "and saves screenshots")
         announcer, signs, hall_sign, warnings, built = build_devices(config, None)
+        from drivers.gb11643 import is_valid
+
+        from .counter_devices import build_counter_devices
+        from .demo_tour import CLERK_ID, CLERK_SECRET, WINDOW, demo_clerk
+
+        demo_clerk(running.url, manager.token)
+        desk = build_counter_devices(config)
+        built.append(desk)
+        click.echo(f"柜台 / counter: {WINDOW}号窗口 / window {WINDOW}, 工号 / clerk {CLERK_ID}, "
+                   f"密码 / PIN {CLERK_SECRET}")
         # Qt loads here and only here (the layering contract lets this one edge through).
         from .ui.demo.run import run_demo
 
         return run_demo(running.url, manager_token=manager.token, display_token=display.token,
                         devices={"announcer": announcer, "signs": signs,
                                  "hall_sign": hall_sign, "warnings": warnings},
+                        counter={"token": counter.token, "window": WINDOW, "devices": desk,
+                                 "id_check": is_valid, "site_name": config.site.name,
+                                 "clerk": (CLERK_ID, CLERK_SECRET)},
                         screenshots=None if screen else directory / "screenshots",
                         echo=click.echo)
     finally:
@@ -428,7 +451,9 @@ chars_per_line = 32
 driver = "uvc-generic"
 port = "sim://camera?script=mixed"
 # the simulated camera sees 430 mm of desk across the middle of its picture
-options = { view_width_mm = 430.0 }
+# (capture_skip_frames 0: its photo is rendered, not exposed; skipping frames only lets the
+# scene move on while the desk is being learnt)
+options = { view_width_mm = 430.0, capture_skip_frames = 0 }
 
 [devices.rating_terminal]
 driver = "bianmin-rating-v1"
@@ -509,6 +534,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - shown)
 
 
+cli.add_command(counter)
 cli.add_command(display)
 cli.add_command(doctor)
 cli.add_command(imaging)

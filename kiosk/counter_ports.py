@@ -241,4 +241,7 @@ class CounterDevices:
     code_scanner: CodeScannerPort | None = None
     problems: dict[str, DeviceStatus] = field(default_factory=dict)
     """Roles that could not be built, with why (shown on the status strip)."""
+    simulators: dict[str, object] = field(default_factory=dict)
+    """role → the simulator behind a ``sim://`` port (the demo's tour reads the printed
+    paper from the printer's); empty with real devices."""
     close: Callable[[], None] = lambda: None

@@ -400,3 +400,23 @@ def _m007_clerks_and_unresolved(conn: sqlite3.Connection) -> None:
         ALTER TABLE cases ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
         """
     )
+
+
+@migration(8)
+def _m008_case_acceptance(conn: sqlite3.Connection) -> None:
+    """What the station records of an acceptance at a window (issue 7): the window, the
+    clerk signed in there, the mode (at the counter, 帮办代办 at a village point, 上门服务),
+    the local day it was accepted on (the counter's "today's cases"), and the receipt's facts
+    without personal data (items, materials, fees, promised date, notice) for a reprint."""
+    _run(
+        conn,
+        """
+        ALTER TABLE cases ADD COLUMN window TEXT;
+        ALTER TABLE cases ADD COLUMN clerk TEXT;
+        ALTER TABLE cases ADD COLUMN mode TEXT NOT NULL DEFAULT 'counter'
+            CHECK (mode IN ('counter', 'agent', 'home_visit'));
+        ALTER TABLE cases ADD COLUMN accepted_day TEXT;
+        ALTER TABLE cases ADD COLUMN receipt TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX cases_day ON cases(accepted_day);
+        """
+    )

@@ -8,8 +8,9 @@ with the station's plain message, or :class:`StationUnreachable` when nothing an
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -49,18 +50,24 @@ class StationClient:
 
     # --- plumbing --------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, json: Any = None, params: Any = None,
-              key: str | None = None) -> Any:
-        headers = {"Idempotency-Key": key or uuid.uuid4().hex} if method == "POST" else {}
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(RETRIES + 1):
             try:
-                response = self._http.request(method, path, json=json, params=params,
-                                              headers=headers)
-                break
+                return self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 if attempt == RETRIES:
                     raise StationUnreachable(self.base_url, str(exc) or type(exc).__name__) \
                         from None
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _send(self, method: str, path: str, *, json: Any = None, params: Any = None,
+              key: str | None = None, content: bytes | None = None,
+              content_type: str | None = None) -> Any:
+        headers = {"Idempotency-Key": key or uuid.uuid4().hex} if method == "POST" else {}
+        if content_type:
+            headers["Content-Type"] = content_type
+        response = self._request(method, path, json=json, params=params, headers=headers,
+                                 content=content)
         try:
             body = response.json()
         except ValueError:
@@ -178,3 +185,86 @@ class StationClient:
     def logout(self, window: str, key: str | None = None) -> dict[str, Any]:
         """Sign the window's clerk out: the window pauses and names no clerk."""
         return self._send("POST", "/v1/clerks/logout", key=key, json={"window": window})
+
+    # --- ratings and their follow-up (docs/cases.md) ------------------------------------------
+
+    def rate(self, body: Mapping[str, Any], key: str | None = None) -> dict[str, Any]:
+        """``POST /v1/ratings``: one rating per visit; a 差评 answers with its rectification."""
+        return self._send("POST", "/v1/ratings", key=key, json=dict(body))
+
+    def rectifications(self, closed: bool = False) -> dict[str, Any]:
+        """``{"tasks": [...]}``, overdue first (manager token)."""
+        return self._send("GET", "/v1/rectifications",
+                          params={"closed": "true"} if closed else None)
+
+    def rectification_step(self, task_id: str, step: str, body: Mapping[str, Any],
+                           key: str | None = None) -> dict[str, Any]:
+        return self._send("POST", f"/v1/rectifications/{task_id}/{step}", key=key,
+                          json=dict(body))
+
+    # --- cases (一窗受理) ------------------------------------------------------------------------
+
+    def catalogue(self) -> dict[str, Any]:
+        """The current catalogue's items and bundles, each with its pinyin ``initials``."""
+        return self._send("GET", "/v1/catalogue")
+
+    def upload_page(self, data: bytes, media_type: str = "image/jpeg") -> str:
+        """Stage one page at the station (sealed there at once) and return its SHA-256, the
+        name a case body gives it. A page the station holds already is not sent again."""
+        sha = hashlib.sha256(data).hexdigest()
+        path = f"/v1/uploads/{sha}"
+        found = self._request("HEAD", path)
+        if found.status_code == 200:
+            return sha
+        if found.status_code != 404:  # a HEAD answer has no body to read the error from
+            code = {401: "unauthorized", 403: "forbidden"}.get(found.status_code, "bad_answer")
+            raise StationError(found.status_code, code,
+                               f"站点服务拒绝了页面上传（HTTP {found.status_code}） / the "
+                               f"station refused the upload (HTTP {found.status_code})")
+        self._send("PUT", path, content=data, content_type=media_type)
+        return sha
+
+    def preview_case(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """What accepting ``body`` would decide now (checklist, problems, notice, fees,
+        promised date); writes nothing."""
+        return self._send("POST", "/v1/cases/preview", json=dict(body))
+
+    def accept_case(self, body: Mapping[str, Any], key: str | None = None) -> dict[str, Any]:
+        """Accept the case. A 409 ``missing_uploads`` raises :class:`StationError` whose
+        ``body["missing"]`` lists the pages to upload again; then retry with the SAME
+        ``key``, so that the case is made once."""
+        return self._send("POST", "/v1/cases", key=key, json=dict(body))
+
+    def cases(self, day: str | None = None) -> dict[str, Any]:
+        """``{"day", "cases": [...]}``: the cases accepted on ``day`` (today), masked."""
+        return self._send("GET", "/v1/cases", params={"day": day} if day else None)
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        """One case as its acceptance answered (masked), for a reprint."""
+        return self._send("GET", f"/v1/cases/{case_id}")
+
+    def audit(self, action: str, subject: str, screen: str, window: str | None = None,
+              key: str | None = None) -> dict[str, Any]:
+        """Record a view of personal data or a print (``id_card.read``, ``case.printed``):
+        ``subject`` is a record id or ``-``, never the data itself."""
+        return self._send("POST", "/v1/audit", key=key, json={
+            "action": action, "subject": subject, "screen": screen, "window": window})
+
+    # --- 办不成事 --------------------------------------------------------------------------------
+
+    def report_unresolved(self, body: Mapping[str, Any],
+                          key: str | None = None) -> dict[str, Any]:
+        """``{"requester": {"name", "id_number"?, "phone"?}, "what", "why", "item_code"?,
+        "window"?}``: what and why must not carry personal data."""
+        return self._send("POST", "/v1/unresolved", key=key, json=dict(body))
+
+    def unresolved(self, closed: bool = False) -> dict[str, Any]:
+        """``{"requests": [...]}``, overdue first."""
+        return self._send("GET", "/v1/unresolved",
+                          params={"closed": "true"} if closed else None)
+
+    def unresolved_step(self, request_id: str, step: str, body: Mapping[str, Any],
+                        key: str | None = None) -> dict[str, Any]:
+        """``escalate`` or ``close`` (with ``outcome``); body ``{"note", "by"}``."""
+        return self._send("POST", f"/v1/unresolved/{request_id}/{step}", key=key,
+                          json=dict(body))

@@ -85,6 +85,11 @@ class SiteSection(BaseModel):
     timezone: str = "Asia/Shanghai"
     """IANA time zone in which times are shown and the day starts; times are stored in UTC."""
 
+    query_url: str = ""
+    """Where a citizen follows a case, printed as the acceptance receipt's QR code;
+    ``{receipt_no}`` is replaced by the case's receipt number (e.g.
+    ``https://zwfw.example.gov.cn/q/{receipt_no}``). Empty: the receipt has no QR code."""
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

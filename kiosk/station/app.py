@@ -16,13 +16,24 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import (
+    Depends,
+    FastAPI,
+    Header,
+    Path,
+    Query,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk import __version__
@@ -35,6 +46,7 @@ from . import auth
 from .clerks import ClerkDesk
 from .engine import Answer, QueueEngine, Refused, fingerprint
 from .runtime import Station
+from .uploads import MAX_BYTES, SHA256_PATTERN, UploadRefused, media_type_of
 
 log = logging.getLogger(__name__)
 PING_S = 10.0
@@ -217,6 +229,329 @@ class StepRequest(BaseModel):
     upheld: bool | None = Field(default=None, description="review_appeal only")
 
 
+# --- cases (一窗受理, docs/cases.md) ------------------------------------------------------------
+
+Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN, description="SHA-256 of the page's bytes, "
+                                                               "64 lower-case hex digits")]
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._\-]+$",
+                            examples=["SMP-YJS-001"])]
+# a half-typed number is a problem for the preview to show, not a malformed request; the
+# GB 11643 check digit is the desk's (422 invalid_party), letters are for foreigners' cards
+IdNumber = Annotated[str, Field(max_length=18, pattern=r"^[0-9A-Za-z]*$",
+                                description="公民身份号码 (GB 11643) or the card's number")]
+Phone = Annotated[str, Field(pattern=r"^[0-9+\- ]{0,20}$")]
+
+
+def _no_personal_data(value: str) -> str:
+    """Refuse text that carries an ID number (GB 11643: 17 digits and a check character, or
+    the old 15 digits) or a mobile number: the audit log and the 办不成事 list are read
+    without the sealing that personal data needs."""
+    if re.search(r"(?<!\d)(\d{17}[\dXx]|\d{15})(?!\d)|(?<!\d)1[3-9]\d{9}(?!\d)", value):
+        raise ValueError("不得包含身份证号或手机号 / must not hold an ID number or a phone "
+                         "number")
+    return value
+
+
+Plain = Annotated[str, AfterValidator(_no_personal_data)]
+
+
+class PartyIn(BaseModel):
+    model_config = _STRICT
+    name: str = Field(max_length=60)
+    id_number: IdNumber
+    phone: Phone = ""
+    from_card: bool = Field(default=False, description="Read from the card's chip (the reader "
+                                                       "checked it) rather than typed.")
+
+
+class AgentIn(PartyIn):
+    """代办人: applies on the applicant's behalf."""
+
+    relationship: str = Field(max_length=32, description="A code of kiosk.domain.cases."
+                                                          "RELATIONSHIPS, e.g. parent")
+
+
+class CapturedIn(BaseModel):
+    model_config = _STRICT
+    code: Code
+    state: Literal["captured"]
+    pages: list[Sha256] = Field(default_factory=list, max_length=200,
+                                description="The pages, in order, uploaded first")
+    page_count: int | None = Field(default=None, ge=0, le=200,
+                                   description="Preview only: pages captured but not uploaded")
+
+
+class WaivedIn(BaseModel):
+    """免提交: from shared data, or the e-licence whose code was scanned."""
+
+    model_config = _STRICT
+    code: Code
+    state: Literal["waived"]
+    reason: Literal["shared_data", "e_licence"]
+    licence_code: str | None = Field(default=None, max_length=128)
+
+
+class DeferredIn(BaseModel):
+    """容缺: to be brought by ``due``; the applicant signed the 告知承诺书."""
+
+    model_config = _STRICT
+    code: Code
+    state: Literal["deferred"]
+    due: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    commitment_signed: bool
+
+
+class MissingIn(BaseModel):
+    model_config = _STRICT
+    code: Code
+    state: Literal["missing"]
+
+
+MaterialIn = Annotated[CapturedIn | WaivedIn | DeferredIn | MissingIn,
+                       Field(discriminator="state")]
+
+
+class CaseRequest(BaseModel):
+    """A case to accept: items or a bundle (一件事), each material's state, who applies."""
+
+    model_config = _STRICT
+    applicant: PartyIn
+    agent: AgentIn | None = None
+    item_codes: list[Code] = Field(default_factory=list, max_length=20)
+    bundle_code: Code | None = None
+    materials: list[MaterialIn] = Field(default_factory=list, max_length=100)
+    ticket_id: str | None = Field(default=None, max_length=64)
+    window: WindowNumber | None = None
+    mode: Literal["counter", "agent", "home_visit"] = "counter"
+    accepted_at: str | None = Field(default=None, max_length=40,
+                                    description="ISO 8601 with offset; home_visit only")
+
+
+class PreviewRequest(CaseRequest):
+    applicant: PartyIn | None = None  # type: ignore[assignment]
+
+
+class AuditRequest(BaseModel):
+    """A view of personal data or a print at a screen, for the audit log: never the data."""
+
+    model_config = _STRICT
+    action: str = Field(max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)+$",
+                        examples=["id_card.read", "case.printed"])
+    subject: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:\-]{1,64}$",
+                                  description="A case id, a ticket id or -"),
+                       AfterValidator(_no_personal_data)]
+    screen: str = Field(max_length=32, pattern=r"^[a-z_]+(\.[a-z_]+)*$",
+                        examples=["counter.acceptance"])
+    window: WindowNumber | None = None
+
+
+class RequesterIn(BaseModel):
+    """Who asked (sealed in the store); ``name`` may be a description ("一位老人")."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=40)
+    id_number: IdNumber | None = None
+    phone: Phone = ""
+
+
+class UnresolvedRequest(BaseModel):
+    model_config = _STRICT
+    requester: RequesterIn
+    what: Plain = Field(min_length=1, max_length=200, description="What the citizen wanted")
+    why: Plain = Field(min_length=1, max_length=500, description="Why it could not be done")
+    item_code: Code | None = None
+    window: WindowNumber | None = None
+    by: str | None = Field(default=None, max_length=40,
+                           description="Who took it, when no clerk is signed in at the window")
+
+
+class UnresolvedStepRequest(BaseModel):
+    model_config = _STRICT
+    note: Plain = Field(min_length=1, max_length=500)
+    by: str = Field(min_length=1, max_length=40, description="who took the step")
+    outcome: Literal["solved", "explained", "referred"] | None = Field(
+        default=None, description="close only")
+
+
+class CatalogueItemOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    department: str
+    category: str
+    level: str
+    promised_days: int
+    initials: str = Field(description="Pinyin initials of the name, lower case")
+
+
+class CatalogueBundleOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    level: str
+    item_codes: list[str]
+    promised_days: int
+    initials: str
+
+
+class CatalogueOut(BaseModel):
+    version: str
+    sample: bool = Field(description="Sample data: never an official catalogue")
+    items: list[CatalogueItemOut]
+    bundles: list[CatalogueBundleOut]
+
+
+class UploadOut(BaseModel):
+    sha256: str
+    size: int
+
+
+class ChecklistLineOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    form: str
+    count: int
+    required: bool
+    rongque: bool
+    mian_tijiao: str
+    note: str
+
+
+class ProblemOut(BaseModel):
+    kind: str
+    message: str
+    material_code: str | None
+
+
+class NoticeOut(BaseModel):
+    material_code: str
+    name: str
+    form: str
+    count: int
+    note: str
+    due: str | None = Field(description="None: the case cannot be accepted without it")
+
+
+class FeeOut(BaseModel):
+    item_code: str
+    item_name: str
+    amount_yuan: float
+    basis: str
+
+
+class PreviewOut(BaseModel):
+    ok: bool
+    status: Literal["accepted", "accepted_rongque"] | None
+    checklist: list[ChecklistLineOut]
+    problems: list[ProblemOut]
+    notice: list[NoticeOut]
+    promised_days: int | None
+    promised_date: str | None
+    promised_estimated: bool
+    fees: list[FeeOut]
+    fee_total_yuan: float
+    rongque_latest: str = Field(description="The latest due date a 容缺 material may get")
+    accepted_on: str
+
+
+class NamedOut(BaseModel):
+    code: str
+    name: str
+
+
+class CaseMaterialOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    state: Literal["captured", "waived", "deferred", "missing"]
+    pages: int
+    due: str | None
+    reason: str | None
+
+
+class MaskedOut(BaseModel):
+    name: str
+    id_number: str
+
+
+class CaseOut(BaseModel):
+    id: str
+    receipt_no: str
+    status: str
+    accepted_at: str
+    accepted_on: str | None
+    window: str | None
+    clerk: str | None
+    clerk_name: str | None
+    mode: str
+    ticket_id: str | None
+    items: list[NamedOut]
+    bundle: NamedOut | None
+    materials: list[CaseMaterialOut]
+    notice: list[NoticeOut]
+    promised_days: int | None
+    promised_date: str | None
+    promised_estimated: bool
+    fees: list[FeeOut]
+    fee_total_yuan: float
+    catalogue_version: str | None
+    query_url: str
+    applicant_masked: MaskedOut | None = Field(description="None once its key is destroyed")
+    agent_masked: MaskedOut | None
+
+
+class CaseListed(BaseModel):
+    id: str
+    receipt_no: str
+    status: str
+    accepted_at: str
+    mode: str
+    items: list[str]
+    promised_date: str | None
+    applicant_masked: MaskedOut | None
+    window: str | None
+    clerk: str | None
+
+
+class CasesOut(BaseModel):
+    day: str
+    cases: list[CaseListed]
+
+
+class OkOut(BaseModel):
+    ok: bool
+
+
+class UnresolvedOut(BaseModel):
+    id: str
+    what: str
+    why: str
+    item_code: str | None
+    window: str | None
+    clerk: str | None
+    escalation: Literal["window", "centre", "county"]
+    stage: Literal["open", "closed"]
+    deadline: str
+    outcome: str | None
+    overdue: bool
+    history: list[dict[str, Any]]
+    created_at: str | None
+
+
+class RequesterMaskedOut(BaseModel):
+    name: str
+    id_number: str | None
+
+
+class UnresolvedMadeOut(UnresolvedOut):
+    requester_masked: RequesterMaskedOut
+
+
+class UnresolvedListOut(BaseModel):
+    requests: list[UnresolvedOut]
+
+
 class TicketOut(BaseModel):
     id: str
     number: str
@@ -314,6 +649,9 @@ class AnnounceOut(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)}
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 413: {
+    "model": ErrorOut, "description": "More than 8 MB"}, 415: {
+    "model": ErrorOut, "description": "Not image/jpeg, image/png or application/pdf"}}
 LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 423: {
     "model": ErrorOut, "description": "Locked after repeated wrong secrets; the error has "
                                       "``locked_until`` (ISO 8601, UTC)."}}
@@ -385,7 +723,10 @@ def create_app(station: Station | None) -> FastAPI:
         return token
 
     async def post(who: tuple[str, str], operation: str, key: str | None, request: Request,
-                   body: BaseModel | None, op: Callable[[Any], Answer]) -> JSONResponse:
+                   body: BaseModel | None, op: Callable[[Any], Answer],
+                   after: Callable[[Answer], Any] | None = None) -> JSONResponse:
+        """Carry out ``op`` once per key on the writer; ``after(answer)`` runs once the
+        transaction committed (or the kept answer was found)."""
         token = need(who, operation)
         if not key:
             raise Refused(400, "idempotency_key_missing",
@@ -394,7 +735,17 @@ def create_app(station: Station | None) -> FastAPI:
         print_ = fingerprint("POST", request.url.path,
                              body.model_dump(mode="json") if body else None)
         answer = await station.do(token, key, print_, op)
+        if after is not None:
+            after(answer)
         return JSONResponse(answer.body, answer.status)
+
+    def actor(who: tuple[str, str]) -> str:
+        # the screen, not its token: the hash's head tells screens apart in the audit log
+        return f"{who[1]}@{station_access.token_hash(who[0]).hex()[:12]}"
+
+    def the_station() -> Station:
+        assert station is not None, "an app made without a station only describes the API"
+        return station
 
     @app.get("/v1/health", response_model=HealthOut)
     async def health() -> dict[str, Any]:
@@ -527,15 +878,141 @@ def create_app(station: Station | None) -> FastAPI:
         return await post(who, "rectify", key, request, body, lambda conn: station.ratings.step(
             conn, task_id, step, by=body.by, note=body.note, upheld=body.upheld))
 
+    # --- cases: catalogue, pages, preview, acceptance, reading back (docs/cases.md) ------------
+
+    @app.get("/v1/catalogue", response_model=CatalogueOut, responses=ERRORS)
+    async def catalogue(who: Role) -> dict[str, Any]:
+        """The current 事项清单 for the counter's search: items and bundles (一件事) with the
+        pinyin initials of their names. 409 ``no_catalogue`` before one is loaded."""
+        need(who, "catalogue")
+        return await the_station().read(the_station().cases.listing)
+
+    @app.put("/v1/uploads/{sha256}", status_code=201, response_model=UploadOut,
+             responses={**UPLOAD_ERRORS, 200: {"model": UploadOut,
+                                               "description": "Staged already"}},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 media: {"schema": {"type": "string", "format": "binary"}}
+                 for media in ("image/jpeg", "image/png", "application/pdf")}}})
+    async def upload(who: Role, request: Request,
+                     sha256: Annotated[str, Path(pattern=SHA256_PATTERN)]) -> JSONResponse:
+        """Stage one page (at most 8 MB) before the case that refers to it; sealed at once
+        under a key that lives only in this process. 422 ``hash_mismatch`` when the bytes
+        are not the page the path names."""
+        need(who, "upload")
+        try:
+            media = media_type_of(request.headers.get("content-type"))
+            data = await _read_capped(request)
+            created = await asyncio.to_thread(the_station().staging.put, sha256, data, media)
+        except UploadRefused as exc:
+            raise Refused(exc.status, exc.code, exc.message) from None
+        return JSONResponse({"sha256": sha256, "size": len(data)}, 201 if created else 200)
+
+    @app.head("/v1/uploads/{sha256}", responses={
+        200: {"description": "Staged"}, 404: {"description": "Not staged: upload it"}})
+    async def upload_staged(who: Role, sha256: Annotated[str, Path(
+            pattern=SHA256_PATTERN)]) -> Response:
+        need(who, "upload")
+        return Response(status_code=200 if the_station().staging.has(sha256) else 404)
+
+    @app.post("/v1/cases/preview", response_model=PreviewOut, responses=ERRORS)
+    async def preview_case(who: Role, body: PreviewRequest) -> dict[str, Any]:
+        """What accepting the draft would decide now: the checklist, every problem, the
+        notice, fees and the promised date. Writes nothing (no Idempotency-Key needed)."""
+        need(who, "case_preview")
+        draft = body.model_dump(mode="json")
+        return await the_station().read(lambda: the_station().cases.preview(draft))
+
+    @app.post("/v1/cases", status_code=201, response_model=CaseOut, responses={
+        **ERRORS, 409: {"model": ErrorOut, "description": "``missing_uploads`` (the error "
+                        "has ``missing``: upload those pages, retry with the same "
+                        "Idempotency-Key) or ``no_catalogue``"},
+        422: {"model": ErrorOut, "description": "``acceptance_refused`` (with ``problems`` "
+              "and ``notice``), ``invalid_party`` (with ``problems``) or ``invalid``"}})
+    async def accept_case(who: Role, key: Key, request: Request,
+                          body: CaseRequest) -> JSONResponse:
+        """Accept a case: stored with its history's first step, its materials, its pages
+        sealed under the case's own key, the outbox op and an audit entry, in one
+        transaction. The answer has the applicant and the agent masked only."""
+        cases = the_station().cases
+        draft = body.model_dump(mode="json")
+
+        def staged_pages_done(answer: Answer) -> None:
+            if answer.status == 201:  # kept in the case now, sealed under its own key
+                cases.staging.discard(cases.pages_of(draft))
+
+        return await post(who, "case_accept", key, request, body,
+                          lambda conn: cases.accept(conn, draft, actor=actor(who)),
+                          after=staged_pages_done)
+
+    @app.get("/v1/cases", response_model=CasesOut, responses=ERRORS)
+    async def list_cases(who: Role, day: Annotated[str | None, Query(
+            pattern=r"^\d{4}-\d{2}-\d{2}$")] = None) -> dict[str, Any]:
+        """The cases accepted on ``day`` (default today), masked; the view is audited."""
+        need(who, "cases")
+        try:
+            wanted = dt.date.fromisoformat(day) if day else None
+        except ValueError:
+            raise Refused(422, "invalid", f"没有这一天 / there is no day {day}") from None
+        return await the_station().read(
+            lambda: the_station().cases.of_day(wanted, actor=actor(who)))
+
+    @app.get("/v1/cases/{case_id}", response_model=CaseOut, responses=ERRORS)
+    async def read_case(who: Role, case_id: Annotated[str, Path(max_length=64)],
+                        ) -> dict[str, Any]:
+        """One case as its acceptance answered (masked), for a reprint; audited
+        (``case.viewed``)."""
+        need(who, "cases")
+        return await the_station().read(
+            lambda: the_station().cases.case(case_id, actor=actor(who)))
+
+    @app.post("/v1/audit", status_code=201, response_model=OkOut, responses=ERRORS)
+    async def screen_audit(who: Role, key: Key, request: Request,
+                           body: AuditRequest) -> JSONResponse:
+        """A screen records a view of personal data or a print (who, what, when, where),
+        never the data itself."""
+        return await post(who, "audit", key, request, body, lambda conn: the_station().cases
+                          .screen_audit(conn, action=body.action, subject=body.subject,
+                                        screen=body.screen, window=body.window,
+                                        actor=actor(who)))
+
+    # --- 办不成事 (docs/cases.md) ---------------------------------------------------------------
+
+    @app.post("/v1/unresolved", status_code=201, response_model=UnresolvedMadeOut,
+              responses=ERRORS)
+    async def report_unresolved(who: Role, key: Key, request: Request,
+                                body: UnresolvedRequest) -> JSONResponse:
+        """Record a matter the window could not settle; who asked is sealed."""
+        return await post(who, "unresolved_report", key, request, body,
+                          lambda conn: the_station().unresolved.report(
+                              conn, requester=body.requester.model_dump(), what=body.what,
+                              why=body.why, item_code=body.item_code, window=body.window,
+                              by=body.by, actor=actor(who)))
+
+    @app.get("/v1/unresolved", response_model=UnresolvedListOut, responses=ERRORS)
+    async def list_unresolved(who: Role, closed: bool = False) -> dict[str, Any]:
+        """Open requests, overdue first (``closed=true``: the closed ones too, last)."""
+        need(who, "unresolved")
+        return {"requests": await the_station().read(
+            lambda: the_station().unresolved.requests(open_only=not closed))}
+
+    @app.post("/v1/unresolved/{request_id}/{step}", response_model=UnresolvedOut,
+              responses=ERRORS)
+    async def unresolved_step(who: Role, key: Key, request: Request,
+                              request_id: Annotated[str, Path(max_length=64)],
+                              step: Literal["escalate", "close"],
+                              body: UnresolvedStepRequest) -> JSONResponse:
+        """``escalate`` (window → centre → county, a new deadline) or ``close`` with an
+        ``outcome``."""
+        return await post(who, "unresolved_step", key, request, body,
+                          lambda conn: the_station().unresolved.step(
+                              conn, request_id, step, by=body.by, note=body.note,
+                              outcome=body.outcome, actor=actor(who)))
+
     # --- clerk accounts (docs/clerks.md) ------------------------------------------------------
 
     def clerks() -> ClerkDesk:
         assert desk is not None, "an app made without a station only describes the API"
         return desk
-
-    def actor(who: tuple[str, str]) -> str:
-        # the screen, not its token: the hash's head tells screens apart in the audit log
-        return f"{who[1]}@{station_access.token_hash(who[0]).hex()[:12]}"
 
     async def hashed(who: tuple[str, str], operation: str,
                      secret: SecretStr) -> clerk_store.Hashed:
@@ -594,6 +1071,34 @@ def create_app(station: Station | None) -> FastAPI:
         await _stream(station, socket, token)
 
     return app
+
+
+DRAIN_LIMIT = 2 * MAX_BYTES
+
+
+async def _read_capped(request: Request) -> bytes:
+    """The body, or 413 past :data:`MAX_BYTES`. What comes beyond is read and dropped up to
+    :data:`DRAIN_LIMIT`, so that a client still sending hears the 413 instead of a reset
+    connection; past that the connection may close."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > DRAIN_LIMIT:
+        raise _too_large()
+    body = bytearray()
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= MAX_BYTES:
+            body += chunk
+        elif size > DRAIN_LIMIT:
+            break
+    if size > MAX_BYTES:
+        raise _too_large()
+    return bytes(body)
+
+
+def _too_large() -> Refused:
+    return Refused(413, "too_large", f"页面超过 {MAX_BYTES // 2**20} MB / a page may be at "
+                                     f"most {MAX_BYTES // 2**20} MB")
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -18,11 +18,18 @@ from offline_store.site import Site
 ROLES = ("kiosk", "counter", "display", "manager")
 CODE_LIFETIME = dt.timedelta(minutes=10)
 
+# one-window acceptance (issue 7): the catalogue, page uploads, the preview, accepting and
+# reading cases, the screens' audit entries, 办不成事 requests, and the list of
+# rectification tasks (no personal data) for the counter's manager view
+CASE_WORK = ("catalogue", "case_preview", "upload", "case_accept", "cases", "audit",
+             "unresolved_report", "unresolved", "unresolved_step", "rectifications")
+
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "kiosk": frozenset({"status", "events", "issue", "confirm", "void", "rate"}),
+    "kiosk": frozenset({"status", "events", "issue", "confirm", "void", "rate", "catalogue",
+                        "case_preview"}),
     "counter": frozenset({"status", "events", "call", "recall", "no-show", "start", "finish",
                           "park", "resume", "transfer", "window_state", "cancel",
-                          "clerk_login", "clerk_logout", "rate"}),
+                          "clerk_login", "clerk_logout", "rate", *CASE_WORK}),
     "display": frozenset({"status", "events"}),
 }
 # the manager role keeps the clerk accounts (issue 7); a counter only signs clerks in and out

@@ -23,9 +23,12 @@ from kiosk.domain.workdays import WorkdayCalendar
 from offline_store import station_access
 from offline_store.site import Site
 
+from .cases import CaseDesk
 from .engine import Answer, QueueEngine
 from .ratings import RatingDesk
 from .settings import QueueSettings
+from .unresolved import UnresolvedDesk
+from .uploads import Staging
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,11 +97,17 @@ class EventHub:
 
 class Station:
     def __init__(self, site: Site, settings: QueueSettings,
-                 calendar: WorkdayCalendar | None = None, rectify_days: int = 15):
+                 calendar: WorkdayCalendar | None = None, rectify_days: int = 15, *,
+                 query_url: str = ""):
         self.site = site
         self.settings = settings
         self.engine = QueueEngine(site, settings)
-        self.ratings = RatingDesk(self.engine, calendar or WorkdayCalendar(), rectify_days)
+        calendar = calendar or WorkdayCalendar()
+        self.ratings = RatingDesk(self.engine, calendar, rectify_days)
+        # pages on their way into a case; what an earlier process staged is swept here
+        self.staging = Staging(site.data_dir / "staging")
+        self.cases = CaseDesk(self.engine, calendar, self.staging, query_url=query_url)
+        self.unresolved = UnresolvedDesk(self.engine, calendar)
         self.writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="station-writer")
         self.hub = EventHub()
         self.loop: asyncio.AbstractEventLoop | None = None

@@ -65,7 +65,7 @@ def open_station(data_dir: Path, config: SiteConfig) -> Station:
     site, _ = create_site(data_dir, config)
     try:
         return Station(site, QueueSettings.from_config(config), site_calendar(config),
-                       config.ratings.rectify_days)
+                       config.ratings.rectify_days, query_url=config.site.query_url)
     except BaseException:
         site.close()
         raise

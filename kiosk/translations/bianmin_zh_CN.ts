@@ -2,6 +2,495 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>CounterAcceptance</name>
+    <message>
+        <source>Applicant</source>
+        <translation>申请人</translation>
+    </message>
+    <message>
+        <source>Agent</source>
+        <translation>代办人</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>ID number</source>
+        <translation>证件号码</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>联系电话</translation>
+    </message>
+    <message>
+        <source>Relationship</source>
+        <translation>与申请人关系</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>请选择…</translation>
+    </message>
+    <message>
+        <source>from the ID card</source>
+        <translation>读自身份证</translation>
+    </message>
+    <message>
+        <source>Applying for someone else (agent)</source>
+        <translation>代他人办理（代办）</translation>
+    </message>
+    <message>
+        <source>Next card is the</source>
+        <translation>下一张卡是</translation>
+    </message>
+    <message>
+        <source>Place the ID card on the reader, or type the details in</source>
+        <translation>请将身份证放在读卡器上，或手工录入</translation>
+    </message>
+    <message>
+        <source>No ID card reader: type the details in</source>
+        <translation>未连接身份证阅读器，请手工录入</translation>
+    </message>
+    <message>
+        <source>The card cannot be read now: type the details in</source>
+        <translation>暂时无法读卡，请手工录入</translation>
+    </message>
+    <message>
+        <source>ID card read</source>
+        <translation>已读取身份证</translation>
+    </message>
+    <message>
+        <source>The card&apos;s number fails its check digit: compare it with the card</source>
+        <translation>证件号码校验位不符，请与证件核对</translation>
+    </message>
+    <message>
+        <source>%1 of 18 characters</source>
+        <translation>已输入 %1/18 位</translation>
+    </message>
+    <message>
+        <source>Number checked</source>
+        <translation>号码校验通过</translation>
+    </message>
+    <message>
+        <source>Check digit wrong: look at the number again</source>
+        <translation>校验位不对，请再核对号码</translation>
+    </message>
+    <message>
+        <source>Capture now</source>
+        <translation>立即拍摄</translation>
+    </message>
+    <message>
+        <source>Retake</source>
+        <translation>重拍</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>◀ Earlier</source>
+        <translation>◀ 前移</translation>
+    </message>
+    <message>
+        <source>Later ▶</source>
+        <translation>后移 ▶</translation>
+    </message>
+    <message>
+        <source>Page %1</source>
+        <translation>第%1页</translation>
+    </message>
+    <message>
+        <source>Document camera not connected</source>
+        <translation>高拍仪未连接</translation>
+    </message>
+    <message>
+        <source>Check its USB cable and restart the counter; meanwhile mark the material waived or deferred where allowed, everything else works</source>
+        <translation>请检查高拍仪的USB线并重启窗口程序；其间可将允许的材料标为免提交或容缺，其他功能照常使用</translation>
+    </message>
+    <message>
+        <source>Starting the camera…</source>
+        <translation>正在启动高拍仪…</translation>
+    </message>
+    <message>
+        <source>No page yet: lay the page under the camera</source>
+        <translation>尚未拍摄：请将材料放在高拍仪下</translation>
+    </message>
+    <message>
+        <source>Materials</source>
+        <translation>材料清单</translation>
+    </message>
+    <message>
+        <source>required</source>
+        <translation>必需</translation>
+    </message>
+    <message>
+        <source>optional</source>
+        <translation>可选</translation>
+    </message>
+    <message>
+        <source>may come later</source>
+        <translation>可容缺</translation>
+    </message>
+    <message>
+        <source>waivable: shared data</source>
+        <translation>可免提交：数据共享</translation>
+    </message>
+    <message>
+        <source>waivable: e-licence</source>
+        <translation>可免提交：电子证照</translation>
+    </message>
+    <message>
+        <source>%1 pages</source>
+        <translation>已采集%1页</translation>
+    </message>
+    <message>
+        <source>Waived</source>
+        <translation>免提交</translation>
+    </message>
+    <message>
+        <source>Later</source>
+        <translation>容缺</translation>
+    </message>
+    <message>
+        <source>Missing</source>
+        <translation>缺</translation>
+    </message>
+    <message>
+        <source>Not brought</source>
+        <translation>未提交</translation>
+    </message>
+    <message>
+        <source>Choose an item or a bundle to see its materials</source>
+        <translation>请选择事项或“一件事”以显示材料清单</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在核对…</translation>
+    </message>
+    <message>
+        <source>Fee</source>
+        <translation>收费</translation>
+    </message>
+    <message>
+        <source>free</source>
+        <translation>免费</translation>
+    </message>
+    <message>
+        <source>%1 yuan</source>
+        <translation>%1 元</translation>
+    </message>
+    <message>
+        <source>Done by</source>
+        <translation>承诺办结</translation>
+    </message>
+    <message>
+        <source>provisional: next year&apos;s holidays not published</source>
+        <translation>暂定：明年节假日尚未公布</translation>
+    </message>
+    <message>
+        <source>Ready to accept</source>
+        <translation>可以受理</translation>
+    </message>
+    <message>
+        <source>Discard this case? What was typed and every page captured are cleared.</source>
+        <translation>放弃这个办件？已录入的信息和采集的页面都将清除。</translation>
+    </message>
+    <message>
+        <source>Discard</source>
+        <translation>放弃</translation>
+    </message>
+    <message>
+        <source>Keep working</source>
+        <translation>继续办理</translation>
+    </message>
+    <message>
+        <source>Sending pages %1 of %2…</source>
+        <translation>正在上传第%1/%2页…</translation>
+    </message>
+    <message>
+        <source>The station is accepting the case…</source>
+        <translation>站点正在受理…</translation>
+    </message>
+    <message>
+        <source>Accepted %1. Printing the receipt…</source>
+        <translation>已受理 %1，正在打印回执…</translation>
+    </message>
+    <message>
+        <source>Accepted %1: the case is safe, but the paper did not print.</source>
+        <translation>已受理 %1，办件已保存，但未能打印。</translation>
+    </message>
+    <message>
+        <source>Print again</source>
+        <translation>重新打印</translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Not accepted yet: fix these, then press Accept again</source>
+        <translation>尚未受理：请处理以下问题后再次点“受理”</translation>
+    </message>
+    <message>
+        <source>The case was not sent</source>
+        <translation>办件未提交</translation>
+    </message>
+    <message>
+        <source>Nothing is lost: check the network and the station, then press Accept again</source>
+        <translation>信息均已保留：请检查网络和站点服务后再次点“受理”</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>办理事项</translation>
+    </message>
+    <message>
+        <source>Name, pinyin initials or code</source>
+        <translation>名称、拼音首字母或编码</translation>
+    </message>
+    <message>
+        <source>Bundle</source>
+        <translation>一件事</translation>
+    </message>
+    <message>
+        <source>%1 working days</source>
+        <translation>%1个工作日</translation>
+    </message>
+    <message>
+        <source>on the spot</source>
+        <translation>即办</translation>
+    </message>
+    <message>
+        <source>Nothing found</source>
+        <translation>没有找到</translation>
+    </message>
+    <message>
+        <source>Chosen</source>
+        <translation>已选</translation>
+    </message>
+    <message>
+        <source>Nothing chosen yet: search and tap a line</source>
+        <translation>尚未选择：请搜索后点选</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Loading the catalogue…</source>
+        <translation>正在载入事项清单…</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Choose a material on the list</source>
+        <translation>请在清单中选择一项材料</translation>
+    </message>
+    <message>
+        <source>Capture</source>
+        <translation>拍摄</translation>
+    </message>
+    <message>
+        <source>Waive</source>
+        <translation>免提交</translation>
+    </message>
+    <message>
+        <source>Bring later</source>
+        <translation>容缺后补</translation>
+    </message>
+    <message>
+        <source>Not needed from the applicant: the window gets it from shared data.</source>
+        <translation>无需申请人提交：窗口通过数据共享获取。</translation>
+    </message>
+    <message>
+        <source>Not needed on paper: scan the e-licence code with the code scanner, or type it.</source>
+        <translation>无需纸质材料：请用扫码枪扫描电子证照码，或手工输入。</translation>
+    </message>
+    <message>
+        <source>E-licence code</source>
+        <translation>电子证照码</translation>
+    </message>
+    <message>
+        <source>Bring by</source>
+        <translation>补交期限</translation>
+    </message>
+    <message>
+        <source>latest %1 (working days only)</source>
+        <translation>最迟 %1（仅限工作日）</translation>
+    </message>
+    <message>
+        <source>Print the commitment</source>
+        <translation>打印告知承诺书</translation>
+    </message>
+    <message>
+        <source>Commitment signed</source>
+        <translation>承诺书已签字</translation>
+    </message>
+    <message>
+        <source>Accepted without it: the applicant signs the commitment (告知承诺书) to bring it by the date.</source>
+        <translation>先行受理：申请人签署告知承诺书，承诺在期限内补交。</translation>
+    </message>
+    <message>
+        <source>Acceptance</source>
+        <translation>一窗受理</translation>
+    </message>
+    <message>
+        <source>Walk-in</source>
+        <translation>现场受理（无号）</translation>
+    </message>
+    <message>
+        <source>Ticket %1</source>
+        <translation>%1号</translation>
+    </message>
+    <message>
+        <source>Accept</source>
+        <translation>受理</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>%1 to fix</source>
+        <translation>%1项待处理</translation>
+    </message>
+    <message>
+        <source>The checklist could not be checked</source>
+        <translation>无法核对材料清单</translation>
+    </message>
+    <message>
+        <source>A code was scanned, but the material shown does not need one: choose the e-licence material and its Waive first</source>
+        <translation>扫到一个码，但当前材料不需要：请先选中电子证照材料并点“免提交”</translation>
+    </message>
+    <message>
+        <source>E-licence code scanned</source>
+        <translation>已扫描电子证照码</translation>
+    </message>
+    <message>
+        <source>Printed: let the applicant sign it, then tick Commitment signed</source>
+        <translation>已打印：请申请人签字后勾选“承诺书已签字”</translation>
+    </message>
+    <message>
+        <source>Enter the applicant first: the commitment carries their name</source>
+        <translation>请先录入申请人：承诺书上要写申请人姓名</translation>
+    </message>
+    <message>
+        <source>Agent service (帮办代办)</source>
+        <translation>帮办代办</translation>
+    </message>
+    <message>
+        <source>Home visit (上门服务)</source>
+        <translation>上门服务</translation>
+    </message>
+</context>
+<context>
+    <name>CounterLogin</name>
+    <message>
+        <source>Sign in at the window</source>
+        <translation>窗口登录</translation>
+    </message>
+    <message>
+        <source>Window %1</source>
+        <translation>%1号窗口</translation>
+    </message>
+    <message>
+        <source>Clerk id</source>
+        <translation>工号</translation>
+    </message>
+    <message>
+        <source>PIN or password</source>
+        <translation>PIN 或密码</translation>
+    </message>
+    <message>
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Signing in…</source>
+        <translation>正在登录…</translation>
+    </message>
+    <message>
+        <source>Type your clerk id and your PIN or password.</source>
+        <translation>请输入工号和 PIN 或密码。</translation>
+    </message>
+    <message>
+        <source>A clerk id is letters, digits, dots, dashes or underscores.</source>
+        <translation>工号只能由字母、数字、点、横线或下划线组成。</translation>
+    </message>
+    <message>
+        <source>Signing in opens the window for you; signing out pauses it.</source>
+        <translation>登录即开放本窗口；退出登录则暂停本窗口。</translation>
+    </message>
+</context>
+<context>
+    <name>CounterWindow</name>
+    <message>
+        <source>Bianmin counter — window %1</source>
+        <translation>便民窗口 — %1号窗口</translation>
+    </message>
+    <message>
+        <source>Acceptance</source>
+        <translation>受理</translation>
+    </message>
+    <message>
+        <source>Today&apos;s cases</source>
+        <translation>今日办件</translation>
+    </message>
+    <message>
+        <source>Manager</source>
+        <translation>管理</translation>
+    </message>
+    <message>
+        <source>Sign out</source>
+        <translation>退出登录</translation>
+    </message>
+    <message>
+        <source>Signed out: the window is paused.</source>
+        <translation>已退出登录，本窗口已暂停。</translation>
+    </message>
+    <message>
+        <source>The acceptance page is not available in this build.</source>
+        <translation>本版本没有受理页面。</translation>
+    </message>
+    <message>
+        <source>Case accepted: receipt %1</source>
+        <translation>已受理，受理号 %1</translation>
+    </message>
+    <message>
+        <source>Transfer the ticket</source>
+        <translation>转移号票</translation>
+    </message>
+    <message>
+        <source>To a category</source>
+        <translation>转到业务类别</translation>
+    </message>
+    <message>
+        <source>Or to a window</source>
+        <translation>或转到窗口</translation>
+    </message>
+    <message>
+        <source>Window %1</source>
+        <translation>%1号窗口</translation>
+    </message>
+    <message>
+        <source>Note for the next clerk (no personal data)</source>
+        <translation>给下一位工作人员的说明（不要写个人信息）</translation>
+    </message>
+    <message>
+        <source>Transfer</source>
+        <translation>转移</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
     <name>DemoPanel</name>
     <message>
         <source>Demo console</source>
@@ -113,6 +602,517 @@
     <message>
         <source>Recall</source>
         <translation>重呼</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryView</name>
+    <message>
+        <source>Today&apos;s cases</source>
+        <translation>今日办件</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Reprint receipt</source>
+        <translation>重印回执</translation>
+    </message>
+    <message>
+        <source>Receipt no.</source>
+        <translation>受理号</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <source>Applicant</source>
+        <translation>申请人</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation>已受理</translation>
+    </message>
+    <message>
+        <source>Accepted, papers to follow</source>
+        <translation>容缺受理</translation>
+    </message>
+    <message>
+        <source>No cases yet today.</source>
+        <translation>今天还没有办件。</translation>
+    </message>
+    <message>
+        <source>Choose a case in the list first.</source>
+        <translation>请先在列表中选择一件。</translation>
+    </message>
+    <message>
+        <source>No receipt printer at this window: connect one, or print from another window.</source>
+        <translation>本窗口没有回执打印机：请接上打印机，或到其他窗口打印。</translation>
+    </message>
+    <message>
+        <source>Reprinting is not available in this version.</source>
+        <translation>本版本不能重印回执。</translation>
+    </message>
+    <message>
+        <source>Receipt %1 printed again.</source>
+        <translation>回执 %1 已重印。</translation>
+    </message>
+    <message>
+        <source>%1 cases</source>
+        <translation>共 %1 件</translation>
+    </message>
+</context>
+<context>
+    <name>ManagerView</name>
+    <message>
+        <source>Rectification of bad ratings</source>
+        <translation>差评整改</translation>
+    </message>
+    <message>
+        <source>Matters that could not be done</source>
+        <translation>办不成事</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Record a request</source>
+        <translation>记录办不成事</translation>
+    </message>
+    <message>
+        <source>Back to the lists</source>
+        <translation>返回列表</translation>
+    </message>
+    <message>
+        <source>Note for the step (what was done or found)</source>
+        <translation>办理说明（做了什么、查到什么）</translation>
+    </message>
+    <message>
+        <source>Write a note for the step first.</source>
+        <translation>请先填写办理说明。</translation>
+    </message>
+    <message>
+        <source>Choose a row in the list first.</source>
+        <translation>请先在列表中选择一行。</translation>
+    </message>
+    <message>
+        <source>Choose a row to see the steps it may take.</source>
+        <translation>选择一行，查看可办理的步骤。</translation>
+    </message>
+    <message>
+        <source>Step recorded.</source>
+        <translation>已记录。</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>已逾期</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>期限</translation>
+    </message>
+    <message>
+        <source>Deadline</source>
+        <translation>期限</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>环节</translation>
+    </message>
+    <message>
+        <source>Rating</source>
+        <translation>评价</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation>工作人员</translation>
+    </message>
+    <message>
+        <source>Handled by</source>
+        <translation>处理层级</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>诉求</translation>
+    </message>
+    <message>
+        <source>Why not</source>
+        <translation>办不成原因</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>核实</translation>
+    </message>
+    <message>
+        <source>Appeal review</source>
+        <translation>申诉复核</translation>
+    </message>
+    <message>
+        <source>Rectify</source>
+        <translation>整改</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>反馈</translation>
+    </message>
+    <message>
+        <source>Revisit</source>
+        <translation>回访</translation>
+    </message>
+    <message>
+        <source>Ended</source>
+        <translation>已结束</translation>
+    </message>
+    <message>
+        <source>Very dissatisfied</source>
+        <translation>非常不满意</translation>
+    </message>
+    <message>
+        <source>Dissatisfied</source>
+        <translation>不满意</translation>
+    </message>
+    <message>
+        <source>Service centre</source>
+        <translation>便民服务中心</translation>
+    </message>
+    <message>
+        <source>County</source>
+        <translation>县级</translation>
+    </message>
+    <message>
+        <source>Verified: founded</source>
+        <translation>核实属实</translation>
+    </message>
+    <message>
+        <source>Appeal</source>
+        <translation>申诉</translation>
+    </message>
+    <message>
+        <source>Appeal upheld</source>
+        <translation>申诉成立</translation>
+    </message>
+    <message>
+        <source>Appeal dismissed</source>
+        <translation>申诉不成立</translation>
+    </message>
+    <message>
+        <source>Rectified</source>
+        <translation>已整改</translation>
+    </message>
+    <message>
+        <source>Feedback given</source>
+        <translation>已反馈</translation>
+    </message>
+    <message>
+        <source>Revisit made</source>
+        <translation>已回访</translation>
+    </message>
+    <message>
+        <source>Escalate</source>
+        <translation>上报</translation>
+    </message>
+    <message>
+        <source>Solved</source>
+        <translation>已办成</translation>
+    </message>
+    <message>
+        <source>Explained</source>
+        <translation>已解释</translation>
+    </message>
+    <message>
+        <source>Referred</source>
+        <translation>已转办</translation>
+    </message>
+    <message>
+        <source>Record a matter that could not be done</source>
+        <translation>记录办不成事</translation>
+    </message>
+    <message>
+        <source>Who asked: a name or a description (kept sealed)</source>
+        <translation>反映人：姓名或称呼（加密保存）</translation>
+    </message>
+    <message>
+        <source>What the citizen wanted done</source>
+        <translation>群众想办什么事</translation>
+    </message>
+    <message>
+        <source>Why it could not be done</source>
+        <translation>为什么办不成</translation>
+    </message>
+    <message>
+        <source>Item code (if any)</source>
+        <translation>事项编码（如有）</translation>
+    </message>
+    <message>
+        <source>Do not write names, ID numbers or addresses in what and why: they are kept readable.</source>
+        <translation>“诉求”和“原因”不加密保存，请不要写姓名、身份证号或住址。</translation>
+    </message>
+    <message>
+        <source>Save the request</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Say who asked, what was wanted and why it could not be done.</source>
+        <translation>请填写反映人、诉求和办不成的原因。</translation>
+    </message>
+    <message>
+        <source>Request recorded, due %1.</source>
+        <translation>已记录，办理期限 %1。</translation>
+    </message>
+</context>
+<context>
+    <name>QueuePanel</name>
+    <message>
+        <source>Call next</source>
+        <translation>呼叫下一位</translation>
+    </message>
+    <message>
+        <source>Recall</source>
+        <translation>重呼</translation>
+    </message>
+    <message>
+        <source>No-show</source>
+        <translation>过号</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始办理</translation>
+    </message>
+    <message>
+        <source>Transfer</source>
+        <translation>转移</translation>
+    </message>
+    <message>
+        <source>Park</source>
+        <translation>挂起</translation>
+    </message>
+    <message>
+        <source>Finish</source>
+        <translation>办结</translation>
+    </message>
+    <message>
+        <source>Walk-in</source>
+        <translation>临时受理</translation>
+    </message>
+    <message>
+        <source>Pause window</source>
+        <translation>暂停窗口</translation>
+    </message>
+    <message>
+        <source>Open window</source>
+        <translation>开放窗口</translation>
+    </message>
+    <message>
+        <source>At the window</source>
+        <translation>当前号</translation>
+    </message>
+    <message>
+        <source>Free</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Called</source>
+        <translation>已呼叫</translation>
+    </message>
+    <message>
+        <source>Being served</source>
+        <translation>办理中</translation>
+    </message>
+    <message>
+        <source>called %1 times</source>
+        <translation>已呼叫 %1 次</translation>
+    </message>
+    <message>
+        <source>Window open</source>
+        <translation>窗口开放</translation>
+    </message>
+    <message>
+        <source>Window paused</source>
+        <translation>窗口暂停</translation>
+    </message>
+    <message>
+        <source>Window closed</source>
+        <translation>窗口关闭</translation>
+    </message>
+    <message>
+        <source>Waiting for this window</source>
+        <translation>本窗口等候</translation>
+    </message>
+    <message>
+        <source>Sent to this window</source>
+        <translation>转来本窗口</translation>
+    </message>
+    <message>
+        <source>Parked here</source>
+        <translation>本窗口挂起</translation>
+    </message>
+    <message>
+        <source>Resume %1</source>
+        <translation>恢复 %1</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>(last known)</source>
+        <translation>（最后已知）</translation>
+    </message>
+    <message>
+        <source>No queue in this mode: use Walk-in.</source>
+        <translation>此模式没有排队，请用临时受理。</translation>
+    </message>
+</context>
+<context>
+    <name>RatingFlow</name>
+    <message>
+        <source>Very satisfied</source>
+        <translation>非常满意</translation>
+    </message>
+    <message>
+        <source>Satisfied</source>
+        <translation>满意</translation>
+    </message>
+    <message>
+        <source>Fair</source>
+        <translation>基本满意</translation>
+    </message>
+    <message>
+        <source>Dissatisfied</source>
+        <translation>不满意</translation>
+    </message>
+    <message>
+        <source>Very dissatisfied</source>
+        <translation>非常不满意</translation>
+    </message>
+    <message>
+        <source>Rating for %1</source>
+        <translation>%1 的评价</translation>
+    </message>
+    <message>
+        <source>waiting for the rating pad; or press the citizen&apos;s choice</source>
+        <translation>等待评价器；也可按群众的选择录入</translation>
+    </message>
+    <message>
+        <source>press the citizen&apos;s choice</source>
+        <translation>请按群众的选择录入</translation>
+    </message>
+    <message>
+        <source>Skip</source>
+        <translation>跳过</translation>
+    </message>
+    <message>
+        <source>No rating pad: enter the citizen&apos;s rating by hand.</source>
+        <translation>没有评价器：请按群众的选择手工录入。</translation>
+    </message>
+    <message>
+        <source>No rating at the pad (timed out): enter it by hand if the citizen tells you.</source>
+        <translation>评价器超时未评价：群众口头评价的，可手工录入。</translation>
+    </message>
+    <message>
+        <source>The rating at the pad was cancelled.</source>
+        <translation>评价器上的评价已取消。</translation>
+    </message>
+    <message>
+        <source>Rating pad problem:</source>
+        <translation>评价器故障：</translation>
+    </message>
+    <message>
+        <source>Rating recorded: %1</source>
+        <translation>评价已记录：%1</translation>
+    </message>
+    <message>
+        <source>Bad rating recorded: rectification due %1</source>
+        <translation>差评已记录，整改期限 %1</translation>
+    </message>
+    <message>
+        <source>The rating was not recorded:</source>
+        <translation>评价未记录：</translation>
+    </message>
+    <message>
+        <source>This visit has no ticket or case to rate.</source>
+        <translation>本次办事没有号票或办件，无法评价。</translation>
+    </message>
+</context>
+<context>
+    <name>StatusStrip</name>
+    <message>
+        <source>ID reader</source>
+        <translation>读卡器</translation>
+    </message>
+    <message>
+        <source>Camera</source>
+        <translation>高拍仪</translation>
+    </message>
+    <message>
+        <source>Printer</source>
+        <translation>打印机</translation>
+    </message>
+    <message>
+        <source>Rating pad</source>
+        <translation>评价器</translation>
+    </message>
+    <message>
+        <source>Code scanner</source>
+        <translation>扫码枪</translation>
+    </message>
+    <message>
+        <source>Station online</source>
+        <translation>站点已连接</translation>
+    </message>
+    <message>
+        <source>Station offline</source>
+        <translation>站点未连接</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>Not signed in</source>
+        <translation>未登录</translation>
+    </message>
+    <message>
+        <source>Window %1</source>
+        <translation>%1号窗口</translation>
+    </message>
+    <message>
+        <source>County sync: —</source>
+        <translation>县级同步：—</translation>
+    </message>
+    <message>
+        <source>Counter</source>
+        <translation>窗口受理</translation>
+    </message>
+    <message>
+        <source>Village agent</source>
+        <translation>帮办代办</translation>
+    </message>
+    <message>
+        <source>Home visit</source>
+        <translation>上门服务</translation>
+    </message>
+    <message>
+        <source>Working normally.</source>
+        <translation>工作正常。</translation>
+    </message>
+    <message>
+        <source>This role is not set up on this PC: the screen offers the manual way.</source>
+        <translation>本机没有配置此设备，可用手工方式办理。</translation>
     </message>
 </context>
 </TS>

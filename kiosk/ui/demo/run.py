@@ -1,5 +1,6 @@
-"""The demo's two windows on one screen, or, without a screen, the same scene played by
-itself and saved as pictures (DESIGN.md §8: screens are checked by screenshot).
+"""The demo's windows on one screen (the hall display, the console and the counter of window
+1), or, without a screen, the same scene played by itself and saved as pictures (DESIGN.md
+§8: screens are checked by screenshot).
 
 The station runs in the calling process (``bianmin demo`` starts it); this module only
 talks to it through its API, like any screen.
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.client.http import StationClient
+from kiosk.ui.counter.app import CounterApp
 from kiosk.ui.display.app import SCREENSHOT_SIZE, HallDisplay, application, exec_until_closed
 from kiosk.ui.qt import QtCore, QtWidgets
 
@@ -26,11 +28,15 @@ LIVE_WITHIN_S = 10.0
 
 def run_demo(station: str, *, manager_token: str, display_token: str,
              devices: Mapping[str, Any], screenshots: Path | None,
+             counter: Mapping[str, Any] | None = None,
              echo: Callable[[str], None] = print) -> int:
-    """Show the hall display and the console until both are closed; with ``screenshots``
-    (no screen), play :data:`SCRIPT`, save ``hall.png`` and ``console.png`` there and return.
+    """Show the hall display, the console and the counter until they are closed; with
+    ``screenshots`` (no screen), play :data:`SCRIPT`, save ``hall.png``, ``console.png`` and
+    ``counter.png`` there and return.
 
     :param devices: ``announcer``, ``signs``, ``hall_sign``, ``warnings`` for the display.
+    :param counter: the keyword arguments of :class:`CounterApp` (``token``, ``window``,
+        ``devices``, ``id_check``, ``site_name``) and ``clerk`` = (id, secret), or None.
     :returns: 0, or 1 when the display never reached the station.
     """
     app = application()
@@ -39,23 +45,34 @@ def run_demo(station: str, *, manager_token: str, display_token: str,
     display = HallDisplay(station, display_token, **devices)
     panel = DemoPanel(client, [(c["prefix"], c["name"]) for c in status["categories"]],
                       [w["number"] for w in status["windows"] if not w["temporary"]])
+    options = dict(counter or {})
+    clerk = options.pop("clerk", None)
+    desk = CounterApp(station, options.pop("token"), **options) if counter else None
     display.start()
+    if desk is not None:
+        desk.start()
     try:
         if screenshots is None:
             display.window.resize(1280, 720)
             display.window.show()
             panel.move(display.window.x() + 1290, display.window.y())
             panel.show()
+            if desk is not None:
+                desk.window.resize(1366, 768)
+                desk.window.show()
             exec_until_closed(app)
             return 0
-        return _play(app, display, panel, screenshots, echo)
+        return _play(app, display, panel, screenshots, echo, desk, clerk)
     finally:
         display.stop()
+        if desk is not None:
+            desk.stop()
         client.close()
 
 
 def _play(app: QtWidgets.QApplication, display: HallDisplay, panel: DemoPanel,
-          folder: Path, echo: Callable[[str], None]) -> int:
+          folder: Path, echo: Callable[[str], None], desk: CounterApp | None = None,
+          clerk: tuple[str, str] | None = None) -> int:
     display.window.resize(*SCREENSHOT_SIZE)
     display.window.show()
     panel.show()
@@ -63,6 +80,14 @@ def _play(app: QtWidgets.QApplication, display: HallDisplay, panel: DemoPanel,
     while not display.board.live and time.monotonic() < deadline:
         app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.02)
+    if desk is not None:
+        desk.window.resize(1366, 768)
+        desk.window.show()
+        if clerk is not None:  # the demo's clerk signs in at window 1, as a clerk would
+            desk.window.login.clerk_id.setText(clerk[0])
+            desk.window.login.secret.setText(clerk[1])
+            desk.window.login.button.click()
+            _pump(app, 1.0)
     for step in SCRIPT:
         panel.buttons[step].click()
         _pump(app, 0.15)
@@ -71,7 +96,11 @@ def _play(app: QtWidgets.QApplication, display: HallDisplay, panel: DemoPanel,
     hall, console = folder / "hall.png", folder / "console.png"
     display.screenshot(hall)
     panel.grab().save(str(console), "PNG")
-    echo(f"截图 / screenshots: {hall}, {console}")
+    shots = [hall, console]
+    if desk is not None:
+        shots.append(folder / "counter.png")
+        desk.screenshot(shots[-1])
+    echo(f"截图 / screenshots: {', '.join(map(str, shots))}")
     return 0 if display.board.live else 1
 
 

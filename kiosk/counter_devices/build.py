@@ -1,0 +1,205 @@
+"""The window's devices from the site configuration: each counter role built through the
+registry (kiosk/site_devices.py), asked once whether it answers, and put behind its port
+(kiosk/counter_ports.py).
+
+All roles are checked at once, each on its own thread, so a dead device costs the start-up
+its own timeout, not the sum. A role that cannot be built, or does not answer at all
+(``MISSING``: not plugged in, a serial port that does not exist), is left out (its port None)
+and listed in ``problems`` with what to do; a role that answers but is unhappy (paper out,
+a SAM fault) keeps its port, whose status says what is wrong.
+
+The camera runs once here, for its first frame, which calibrates the empty desk
+(devices/imaging/session.py: the desk is expected clear when the counter starts). The card
+reader, the camera and the code scanner are then left stopped: the screen subscribes first
+and calls ``start()``, so a card lying on the reader when the counter starts is not read
+before anyone listens. The rating terminal's watch thread runs from here on (it keeps the
+terminal's health current and shows the clerk's card again after a replug).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from devices.health import DeviceState, Health
+from devices.registry import BuiltDevice
+from kiosk.config import SiteConfig
+from kiosk.counter_ports import CounterDevices, DeviceStatus
+from kiosk.site_devices import build_configured
+
+from .card import CardReaderAdapter
+from .code_scanner import CodeScannerAdapter
+from .printer import PrinterAdapter
+from .rating import RatingAdapter
+from .scanner import NOT_OPENED, ScannerAdapter
+from .status import ROLE_WORDS, status_of, unusable
+
+log = logging.getLogger(__name__)
+
+CAMERA_TIMEOUT_S = 10.0
+"""Longest wait for the document camera's first frame and the desk calibration (an 8 MP
+camera can take a few seconds to its first frame). Unit: s."""
+
+HINT_CAMERA = ("检查高拍仪的 USB 线，并确认没有别的程序在用它 / Check the camera's USB cable "
+               "and that no other program is using it")
+
+
+@dataclass
+class _Made:
+    """One role's outcome: its port, or why not."""
+
+    role: str
+    port: Any = None
+    problem: DeviceStatus | None = None
+    stop: Callable[[], None] | None = None
+
+
+def build_counter_devices(config: SiteConfig, *, preview_fps: float = 10.0,
+                          camera_timeout_s: float = CAMERA_TIMEOUT_S) -> CounterDevices:
+    """The counter's devices as ``config`` names them (module docstring).
+
+    :param preview_fps: most camera previews a second handed to the screen.
+    :param camera_timeout_s: longest wait for the camera's first frame at start. Unit: s.
+    """
+    tz = ZoneInfo(config.site.timezone)
+    printer_role = ("receipt_printer" if "receipt_printer" in config.devices
+                    else "ticket_printer" if "ticket_printer" in config.devices else None)
+    plans: list[tuple[str, str, Callable[[BuiltDevice], _Made]]] = []
+    if "id_card_reader" in config.devices:
+        plans.append(("id_card_reader", "id_card_reader", _card_reader))
+    if "document_camera" in config.devices:
+        plans.append(("document_camera", "document_camera",
+                      lambda built: _scanner(built, preview_fps, camera_timeout_s)))
+    if printer_role is not None:
+        # a village point's one printer prints tickets and receipts alike
+        plans.append(("receipt_printer", printer_role, lambda built: _printer(built, tz)))
+    if "rating_terminal" in config.devices:
+        plans.append(("rating_terminal", "rating_terminal", _rating))
+    if "code_scanner" in config.devices:
+        plans.append(("code_scanner", "code_scanner", _code_scanner))
+
+    built: dict[str, BuiltDevice] = {}
+    problems: dict[str, DeviceStatus] = {}
+    for role, configured, _ in plans:
+        try:
+            built[role] = build_configured(config, configured)
+        except Exception as exc:  # a bad option, a missing photo plugin, a busy pty
+            log.warning("counter: %s could not be built: %s", role, exc)
+            problems[role] = unusable(role, str(exc))
+
+    made: dict[str, _Made] = {}
+    todo = [(role, make) for role, _, make in plans if role in built]
+    if todo:
+        with ThreadPoolExecutor(len(todo), thread_name_prefix="counter-devices") as pool:
+            futures = {role: pool.submit(_checked, role, make, built[role])
+                       for role, make in todo}
+        made = {role: future.result() for role, future in futures.items()}
+    for role, outcome in made.items():
+        if outcome.problem is not None:
+            problems[role] = outcome.problem
+            with contextlib.suppress(Exception):
+                built.pop(role).close()
+
+    def port(role: str) -> Any:
+        outcome = made.get(role)
+        return None if outcome is None else outcome.port
+
+    stops = [m.stop for m in made.values() if m.port is not None and m.stop is not None]
+    devices = CounterDevices(
+        card_reader=port("id_card_reader"), scanner=port("document_camera"),
+        printer=port("receipt_printer"), rating=port("rating_terminal"),
+        code_scanner=port("code_scanner"), problems=problems,
+        close=lambda: _close(stops, list(built.values())))
+    devices.simulators.update({role: b.simulator for role, b in built.items()
+                               if b.simulator is not None})
+    return devices
+
+
+def _checked(role: str, make: Callable[[BuiltDevice], _Made], built: BuiltDevice) -> _Made:
+    try:
+        return make(built)
+    except Exception as exc:  # a driver bug must cost this role only
+        log.exception("counter: checking the %s failed", role)
+        return _Made(role, problem=unusable(role, type(exc).__name__))
+
+
+def _close(stops: list[Callable[[], None]], built: list[BuiltDevice]) -> None:
+    for stop in stops:
+        try:
+            stop()
+        except Exception:
+            log.exception("counter: stopping a device failed")
+    for device in built:
+        try:
+            device.close()
+        except Exception:
+            log.exception("counter: closing %s failed", device.role)
+
+
+def _missing(health: Health) -> bool:
+    return health.state is DeviceState.MISSING
+
+
+# -- one function per role: build the port, ask the device once ------------------------------
+
+
+def _card_reader(built: BuiltDevice) -> _Made:
+    from kiosk.doctor import device_health  # the SAM status handshake (11 FF), no card read
+
+    health = device_health(built)
+    if _missing(health):
+        return _Made("id_card_reader", problem=status_of("id_card_reader", health))
+    adapter = CardReaderAdapter(built.device, checked=health)
+    return _Made("id_card_reader", adapter, stop=adapter.stop)
+
+
+def _scanner(built: BuiltDevice, preview_fps: float, timeout_s: float) -> _Made:
+    camera = built.device
+    adapter = ScannerAdapter(camera, view_width_mm=_number_option(built, "view_width_mm"),
+                             preview_fps=preview_fps)
+    if not adapter.warm_up(timeout_s):
+        health = camera.health()
+        adapter.close()
+        if health.ok or health.message == NOT_OPENED:
+            zh, en = ROLE_WORDS["document_camera"]
+            health = Health(DeviceState.MISSING, f"{zh}在 {timeout_s:g} 秒内没有画面 / the "
+                            f"{en} gave no picture within {timeout_s:g} s", HINT_CAMERA)
+        return _Made("document_camera", problem=status_of("document_camera", health))
+    return _Made("document_camera", adapter, stop=adapter.close)
+
+
+def _number_option(built: BuiltDevice, name: str) -> float | None:
+    """A number the role kept from its options (the registry checked its type), else None."""
+    value = getattr(built.device, name, None)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _printer(built: BuiltDevice, tz: ZoneInfo) -> _Made:
+    health = built.device.health()  # DLE EOT: paper, cover, faults
+    if _missing(health):
+        return _Made("receipt_printer", problem=status_of("receipt_printer", health))
+    return _Made("receipt_printer", PrinterAdapter(built.device, tz=tz, initial=health))
+
+
+def _rating(built: BuiltDevice) -> _Made:
+    terminal = built.device
+    health = terminal.check()  # a heartbeat (a keypad: open and read once)
+    if _missing(health):
+        return _Made("rating_terminal", problem=status_of("rating_terminal", health))
+    terminal.start()  # the watch thread keeps its health current and reopens after a replug
+    return _Made("rating_terminal", RatingAdapter(terminal), stop=terminal.stop)
+
+
+def _code_scanner(built: BuiltDevice) -> _Made:
+    from kiosk.doctor import device_health  # opens the scanner on its thread, then stops
+
+    health = device_health(built)
+    if _missing(health):
+        return _Made("code_scanner", problem=status_of("code_scanner", health))
+    adapter = CodeScannerAdapter(built.device)
+    return _Made("code_scanner", adapter, stop=adapter.stop)

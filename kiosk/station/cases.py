@@ -1,0 +1,470 @@
+"""The station's case desk (一窗受理): the catalogue the counter searches, the preview of a
+case being drafted, the acceptance that stores it, and the cases read back for a reprint.
+
+The rules are the domain's (``kiosk/domain/cases.py``): the merged checklist, each
+material's state, 容缺 and 免提交 only where the catalogue allows them, the promised date on
+the site's working-day calendar (限时办结), the one-time notice (一次性告知). The GB 11643
+check digit of a typed ID number is ``drivers.gb11643.is_valid`` (the domain may not import
+drivers). What is stored is ``offline_store/cases.py``'s: the case, its history's first step,
+its materials, the pages re-sealed under the case's own data key, the blob rows, the outbox
+op and the audit entry, in the request's one transaction.
+
+Answers never carry the applicant's or the agent's name or ID number in full, only masked
+(the receipt's rule, ``kiosk/printouts.py``): answers are kept in the store for retries, and
+the counter holds the full values in memory itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from drivers.gb11643 import is_valid
+from drivers.sam_ga467 import mask_id_number
+from kiosk import catalogue_loader
+from kiosk.domain import cases as rules
+from kiosk.domain.catalogue import Catalogue
+from kiosk.domain.search import initials
+from kiosk.domain.workdays import WorkdayCalendar
+from kiosk.printouts import mask_name
+from offline_store import audit
+from offline_store import cases as store
+
+from .engine import Answer, QueueEngine, Refused
+from .uploads import Staging
+
+HOME_VISIT_MAX_AGE = dt.timedelta(days=30)
+"""How old a home visit (上门服务) delivered later may be: a village agent offline for a
+month is already far outside the rules; anything older is refused for a person to look at."""
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+NO_CATALOGUE = ("尚未载入事项清单，请技术员运行 bianmin catalogue load / no catalogue is "
+                "loaded: the technician runs bianmin catalogue load")
+
+
+class CaseDesk:
+    def __init__(self, engine: QueueEngine, calendar: WorkdayCalendar, staging: Staging, *,
+                 query_url: str = "", rongque_days: int = rules.RONGQUE_DAYS):
+        """:param query_url: where a citizen asks about a case (the receipt's QR code);
+            ``{receipt_no}`` in it is replaced by the case's receipt number. Empty: none."""
+        self.engine = engine
+        self.calendar = calendar
+        self.staging = staging
+        self.query_url = query_url
+        self.rongque_days = rongque_days
+        self._stamp: tuple[str, str] | None = None
+        self._catalogue: Catalogue | None = None
+        self._listing: dict[str, Any] | None = None
+
+    # --- the catalogue (on the writer: it reads the store) ----------------------------------
+
+    def catalogue(self) -> Catalogue:
+        """The current catalogue, parsed again only when a new version was loaded."""
+        rows = self.engine.site.store.query(
+            "SELECT version, loaded_at FROM catalogue_versions WHERE is_current = 1")
+        if not rows:
+            raise Refused(409, "no_catalogue", NO_CATALOGUE)
+        stamp = (rows[0]["version"], rows[0]["loaded_at"])
+        if stamp != self._stamp or self._catalogue is None:
+            found = catalogue_loader.current(self.engine.site)
+            if found is None:
+                raise Refused(409, "no_catalogue", NO_CATALOGUE)
+            self._catalogue, self._listing, self._stamp = found[0], None, stamp
+        return self._catalogue
+
+    def listing(self) -> dict[str, Any]:
+        """``GET /v1/catalogue``: what the counter searches, with each name's pinyin
+        initials (``kiosk/domain/search.py``)."""
+        catalogue = self.catalogue()
+        if self._listing is None:
+            self._listing = {
+                "version": catalogue.version, "sample": catalogue.sample,
+                "items": [{"code": i.code, "name": i.name, "name_en": i.name_en,
+                           "department": i.department, "category": i.category,
+                           "level": i.level, "promised_days": i.promised_days,
+                           "initials": initials(i.name)} for i in catalogue.items.values()],
+                "bundles": [{"code": b.code, "name": b.name, "name_en": b.name_en,
+                             "level": catalogue.bundle_level(b.code),
+                             "item_codes": list(b.item_codes),
+                             "promised_days": b.promised_days, "initials": initials(b.name)}
+                            for b in catalogue.bundles.values()],
+            }
+        return self._listing
+
+    # --- preview -------------------------------------------------------------------------------
+
+    def preview(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """What accepting ``body`` now would decide, every problem at once; writes nothing.
+        A captured material counts ``page_count`` when given, else its ``pages``."""
+        catalogue = self.catalogue()
+        at = self._accepted_at(body)
+        on = at.date()
+        states, _ = _states(body.get("materials", ()), preview=True)
+        problems = self._party_problems(body) if body.get("applicant") else [
+            rules.Problem("applicant", "请读取或填写申请人 / read or enter the applicant")]
+        base: dict[str, Any] = {
+            "ok": False, "status": None, "checklist": [], "notice": [], "promised_days": None,
+            "promised_date": None, "promised_estimated": False, "fees": [],
+            "fee_total_yuan": 0.0, "accepted_on": on.isoformat(),
+            "rongque_latest": rules.rongque_due(self.calendar, on,
+                                                self.rongque_days).isoformat()}
+        try:
+            lines = rules.checklist(catalogue, item_codes=body.get("item_codes") or (),
+                                    bundle_code=body.get("bundle_code"))
+        except rules.CaseError as exc:
+            problems.insert(0, rules.Problem("items", str(exc)))
+            return {**base, "problems": [_problem(p) for p in problems]}
+        problems += rules.check_acceptance(lines, states, accepted_on=on,
+                                           calendar=self.calendar,
+                                           rongque_days=self.rongque_days)
+        deferred = any(isinstance(s, rules.Deferred) for s in states.values())
+        return {
+            **base, **self._terms(catalogue, body, on),
+            "ok": not problems,
+            "status": None if problems else (rules.CaseStatus.ACCEPTED_RONGQUE if deferred
+                                             else rules.CaseStatus.ACCEPTED).value,
+            "checklist": [_line(line) for line in lines],
+            "problems": [_problem(p) for p in problems],
+            "notice": [_notice(n) for n in rules.one_time_notice(lines, states)],
+        }
+
+    def _terms(self, catalogue: Catalogue, body: Mapping[str, Any],
+               on: dt.date) -> dict[str, Any]:
+        """The promised date and the fees, as :func:`kiosk.domain.cases.accept` makes them
+        (the preview shows them before the case can be accepted)."""
+        bundle = body.get("bundle_code")
+        codes = catalogue.bundles[bundle].item_codes if bundle else tuple(body["item_codes"])
+        days = rules.promised_days(catalogue, item_codes=codes, bundle_code=bundle)
+        promised = self.calendar.add_working_days(on, days)
+        fees = [rules.FeeLine(c, catalogue.items[c].name, catalogue.items[c].fees.amount_yuan,
+                              catalogue.items[c].fees.basis) for c in codes]
+        return {"promised_days": days, "promised_date": promised.isoformat(),
+                "promised_estimated": any(not self.calendar.knows(y)
+                                          for y in range(on.year, promised.year + 1)),
+                "fees": [_fee(f) for f in fees],
+                "fee_total_yuan": sum(round(f.amount_yuan * 100) for f in fees) / 100}
+
+    # --- acceptance (on the writer, inside the request's transaction) ------------------------
+
+    def pages_of(self, body: Mapping[str, Any]) -> list[str]:
+        """Every page hash the body refers to (to discard once the case is kept)."""
+        return [sha for m in body.get("materials", ()) if m.get("state") == "captured"
+                for sha in m.get("pages", ())]
+
+    def accept(self, conn: sqlite3.Connection, body: Mapping[str, Any], *,
+               actor: str) -> Answer:
+        """Accept and store the case, or refuse with every problem (422), with the pages
+        not staged yet (409 ``missing_uploads``), or for an unknown ticket or window (404)."""
+        engine = self.engine
+        catalogue = self.catalogue()
+        ticket_id, window, mode = body.get("ticket_id"), body.get("window"), body["mode"]
+        if ticket_id is not None and conn.execute(
+                "SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)).fetchone() is None:
+            raise Refused(404, "not_found", f"没有这张号票 / no ticket {ticket_id!r}")
+        if window is not None:
+            engine.window(window)
+        at = self._accepted_at(body)
+        problems = self._party_problems(body)
+        if problems:
+            raise Refused(422, "invalid_party", _joined(problems),
+                          problems=[_problem(p) for p in problems])
+        states, pages = _states(body["materials"], preview=False)
+        codes = list(body.get("item_codes") or ())
+        bundle = body.get("bundle_code")
+        try:
+            acceptance = rules.accept(catalogue, states, accepted_on=at.date(),
+                                      calendar=self.calendar, item_codes=codes,
+                                      bundle_code=bundle, rongque_days=self.rongque_days)
+        except rules.AcceptanceRefused as exc:
+            raise Refused(422, "acceptance_refused", _joined(exc.problems),
+                          problems=[_problem(p) for p in exc.problems],
+                          notice=[_notice(n) for n in exc.notice]) from None
+        except rules.CaseError as exc:  # no items, an unknown item or bundle
+            problem = rules.Problem("items", str(exc))
+            raise Refused(422, "acceptance_refused", problem.message,
+                          problems=[_problem(problem)], notice=[]) from None
+        missing = [sha for shas in pages.values() for sha in shas if not self.staging.has(sha)]
+        if missing:
+            raise _missing(missing)
+        clerk = engine.clerks.get(window) if window else None
+        item_codes = list(catalogue.bundles[bundle].item_codes) if bundle else codes
+        receipt = self._receipt(catalogue, acceptance, item_codes, bundle, clerk, conn)
+        _, step = rules.new_case("-", acceptance, at, clerk or actor)
+        records = [self._record(code, state, pages.get(code, ()))
+                   for code, state in acceptance.materials]
+        applicant, agent = _parties(body)
+        made = store.accept_case(
+            conn, engine.site, site_code=engine.s.site_code, local_day=at.date(),
+            applicant=applicant.record(), agent=agent.record() if agent else None,
+            item_codes=item_codes, bundle_code=bundle, catalogue_version=catalogue.version,
+            materials=records, status=acceptance.status.value, first_step=step.entry(),
+            mode=mode, window=window, clerk=clerk, accepted_at=at.astimezone(dt.UTC),
+            promised_date=acceptance.promised_date.isoformat(), ticket_id=ticket_id,
+            receipt=receipt)
+        counts = {state: sum(1 for _, s in acceptance.materials if s.state == state)
+                  for state in store.MATERIAL_STATES}
+        audit.record(conn, engine.site.clock, actor=actor, action="case.accepted",
+                     subject=made["id"], detail={
+                         "materials": counts, "pages": len(made["blob_hashes"]),
+                         "items": len(item_codes), "mode": mode, "window": window})
+        answer = self._public({
+            "id": made["id"], "receipt_no": made["receipt_no"],
+            "status": acceptance.status.value, "accepted_at": made["accepted_at"],
+            "window": window, "clerk": clerk, "mode": mode, "ticket_id": ticket_id,
+            "receipt": receipt, "applicant": applicant.record(),
+            "agent": agent.record() if agent else None})
+        event = engine.event("case.accepted", window=window, status=acceptance.status.value)
+        return Answer(201, answer, [event])
+
+    def _record(self, code: str, state: rules.MaterialState,
+                shas: Sequence[str]) -> store.MaterialRecord:
+        kind, detail, due = rules.material_record(state)
+        pages = [store.Page(self._loader(sha), self.staging.media_type(sha) or "image/jpeg")
+                 for sha in shas]
+        return store.MaterialRecord(code, kind, pages, detail, due)
+
+    def _loader(self, sha: str) -> Callable[[], bytes]:
+        def load() -> bytes:
+            try:
+                return self.staging.load(sha)
+            except LookupError:
+                # swept between the check and now: the transaction rolls back, the
+                # counter uploads it again
+                raise _missing([sha]) from None
+        return load
+
+    def _receipt(self, catalogue: Catalogue, acceptance: rules.Acceptance,
+                 item_codes: Sequence[str], bundle: str | None, clerk: str | None,
+                 conn: sqlite3.Connection) -> dict[str, Any]:
+        """What the receipt shows apart from the person: kept with the case for a reprint."""
+        materials = []
+        for code, state in acceptance.materials:
+            waived = isinstance(state, rules.Waived)
+            materials.append({
+                "code": code, "name": catalogue.materials[code].name,
+                "name_en": catalogue.materials[code].name_en, "state": state.state,
+                "pages": state.pages if isinstance(state, rules.Captured) else 0,
+                "due": state.due.isoformat() if isinstance(state, rules.Deferred) else None,
+                "reason": state.reason if waived else None})
+        row = conn.execute("SELECT name FROM clerks WHERE id = ?", (clerk,)).fetchone() \
+            if clerk else None
+        return {
+            "items": [{"code": c, "name": catalogue.items[c].name} for c in item_codes],
+            "bundle": {"code": bundle, "name": catalogue.bundles[bundle].name}
+            if bundle else None,
+            "materials": materials,
+            "notice": [_notice(n) for n in acceptance.notice],
+            "accepted_on": acceptance.accepted_on.isoformat(),
+            "promised_days": acceptance.promised_days,
+            "promised_date": acceptance.promised_date.isoformat(),
+            "promised_estimated": acceptance.promised_estimated,
+            "fees": [_fee(f) for f in acceptance.fees],
+            "fee_total_yuan": acceptance.fee_total_yuan,
+            "catalogue_version": catalogue.version,
+            "clerk_name": row[0] if row else None,
+        }
+
+    def screen_audit(self, conn: sqlite3.Connection, *, action: str, subject: str,
+                     screen: str, window: str | None, actor: str) -> Answer:
+        """``POST /v1/audit``: a screen's view of personal data or print, with the clerk
+        signed in at its window; the data itself never reaches the log."""
+        if window is not None:
+            self.engine.window(window)
+        clerk = self.engine.clerks.get(window) if window else None
+        audit.record(conn, self.engine.site.clock, actor=actor, action=action,
+                     subject=subject, detail={"screen": screen, "window": window,
+                                              "clerk": clerk})
+        return Answer(201, {"ok": True})
+
+    # --- reading back (on the writer: each view is audited) -------------------------------------
+
+    def case(self, case_id: str, *, actor: str) -> dict[str, Any]:
+        """``GET /v1/cases/{id}``: the acceptance answer again (masked), for a reprint."""
+        site = self.engine.site
+        found = store.kept(site, case_id)
+        if found is None:
+            raise Refused(404, "not_found", f"没有这个办件 / no case {case_id!r}")
+        with site.store.write() as conn:
+            audit.record(conn, site.clock, actor=actor, action="case.viewed", subject=case_id)
+        return self._public(found)
+
+    def of_day(self, day: dt.date | None, *, actor: str) -> dict[str, Any]:
+        """``GET /v1/cases``: the cases accepted on ``day`` (today), masked; audited as one
+        view of the list."""
+        site = self.engine.site
+        day = day or self.engine.local(self.engine.now()).date()
+        rows = store.of_day(site, day)
+        with site.store.write() as conn:
+            audit.record(conn, site.clock, actor=actor, action="case.listed",
+                         subject=day.isoformat(), detail={"count": len(rows)})
+        return {"day": day.isoformat(), "cases": [{
+            "id": r["id"], "receipt_no": r["receipt_no"], "status": r["status"],
+            "accepted_at": r["accepted_at"], "mode": r["mode"],
+            "items": [i["name"] for i in r["receipt"].get("items", ())] or r["item_codes"],
+            "promised_date": r["receipt"].get("promised_date"),
+            "applicant_masked": _masked(r["applicant"]), "window": r["window"],
+            "clerk": r["clerk"]} for r in rows]}
+
+    def _public(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        receipt = dict(row["receipt"])
+        return {
+            "id": row["id"], "receipt_no": row["receipt_no"], "status": row["status"],
+            "accepted_at": row["accepted_at"], "window": row["window"], "clerk": row["clerk"],
+            "mode": row["mode"], "ticket_id": row["ticket_id"],
+            "items": receipt.pop("items", []), "bundle": receipt.pop("bundle", None),
+            "materials": receipt.pop("materials", []), "notice": receipt.pop("notice", []),
+            "promised_date": receipt.pop("promised_date", None),
+            "promised_estimated": receipt.pop("promised_estimated", False),
+            "fees": receipt.pop("fees", []),
+            "fee_total_yuan": receipt.pop("fee_total_yuan", 0.0),
+            "clerk_name": receipt.pop("clerk_name", None),
+            "query_url": self.query_url.replace("{receipt_no}", row["receipt_no"]),
+            # a case stored without the station (add_case: scripts, the sync workload) has
+            # no receipt facts; it still reads back
+            "accepted_on": receipt.pop("accepted_on", None),
+            "promised_days": receipt.pop("promised_days", None),
+            "catalogue_version": receipt.pop("catalogue_version", None),
+            **receipt,
+            "applicant_masked": _masked(row["applicant"]),
+            "agent_masked": _masked(row["agent"]) if row["agent"] else None,
+        }
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _accepted_at(self, body: Mapping[str, Any]) -> dt.datetime:
+        """When the case is accepted, in the site's time: now, or for a home visit (上门服务)
+        delivered later the time the counter recorded offline."""
+        now = self.engine.now()
+        given = body.get("accepted_at")
+        if given is None:
+            return self.engine.local(now)
+        if body.get("mode") != "home_visit":
+            raise Refused(422, "invalid", "只有上门服务可补报受理时间 / only a home visit "
+                                          "delivered later gives its own accepted_at")
+        try:
+            at = dt.datetime.fromisoformat(given)
+        except ValueError:
+            raise Refused(422, "invalid", "受理时间不是 ISO 8601 时间 / accepted_at is not an "
+                                          "ISO 8601 time") from None
+        if at.tzinfo is None:
+            raise Refused(422, "invalid", "受理时间须带时区 / accepted_at needs a UTC offset")
+        if at > now + CLOCK_SKEW or at < now - HOME_VISIT_MAX_AGE:
+            raise Refused(422, "invalid", "受理时间不在最近 30 天内 / accepted_at must lie "
+                                          "within the last 30 days")
+        return self.engine.local(at)
+
+    @staticmethod
+    def _party_problems(body: Mapping[str, Any]) -> list[rules.Problem]:
+        applicant, agent = _parties(body)
+        # a number read from the card's chip was checked by the reader; foreign and permit
+        # cards carry numbers the GB 11643 check does not fit
+        from_card = {p.id_number for p in (applicant, agent) if p is not None and p.from_card}
+        return rules.check_parties(applicant, agent,
+                                   id_check=lambda n: n in from_card or is_valid(n))
+
+
+# --- the body's parts into the domain's types ---------------------------------------------------
+
+
+def _parties(body: Mapping[str, Any]) -> tuple[rules.Applicant, rules.Agent | None]:
+    a = body.get("applicant") or {}
+    applicant = rules.Applicant(name=str(a.get("name", "")).strip(),
+                                id_number=_id(a.get("id_number", "")),
+                                phone=str(a.get("phone") or ""),
+                                from_card=bool(a.get("from_card")))
+    g = body.get("agent")
+    agent = None if not g else rules.Agent(
+        name=str(g.get("name", "")).strip(), id_number=_id(g.get("id_number", "")),
+        relationship=str(g.get("relationship", "")), phone=str(g.get("phone") or ""),
+        from_card=bool(g.get("from_card")))
+    return applicant, agent
+
+
+def _id(number: Any) -> str:
+    return "".join(str(number).split()).upper()
+
+
+def _states(materials: Sequence[Mapping[str, Any]], *, preview: bool,
+            ) -> tuple[dict[str, rules.MaterialState], dict[str, list[str]]]:
+    """Each material's state and the page hashes of the captured ones."""
+    states: dict[str, rules.MaterialState] = {}
+    pages: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for m in materials:
+        code, kind = m["code"], m["state"]
+        if code in states:
+            raise Refused(422, "invalid", f"材料 {code} 出现了两次 / material {code} is "
+                                          "listed twice")
+        if kind == "captured":
+            shas = list(m.get("pages") or ())
+            count = m.get("page_count")
+            if preview:
+                states[code] = rules.Captured(count if count is not None else len(shas))
+            elif count is not None and count != len(shas):
+                raise Refused(422, "invalid", f"材料 {code} 的页数与页面不符 / material {code}:"
+                                              " page_count is not the number of pages")
+            else:
+                states[code] = rules.Captured(len(shas))
+            for sha in shas:
+                if sha in seen:
+                    raise Refused(422, "invalid", "同一页面用了两次 / the same page is used "
+                                                  "twice in this case")
+                seen.add(sha)
+            pages[code] = shas
+        elif kind == "waived":
+            states[code] = rules.Waived(reason=m["reason"], licence_code=m.get("licence_code"))
+        elif kind == "deferred":
+            try:
+                due = dt.date.fromisoformat(m["due"])
+            except ValueError:
+                raise Refused(422, "invalid", f"材料 {code} 的补交日期无效 / material {code}: "
+                                              f"no such day {m['due']}") from None
+            states[code] = rules.Deferred(due=due,
+                                          commitment_signed=bool(m["commitment_signed"]))
+        else:
+            states[code] = rules.Missing()
+    return states, pages
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+def _masked(person: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if person is None:  # its key was destroyed (crypto-shredding): nothing left to show
+        return None
+    return {"name": mask_name(str(person.get("name", ""))),
+            "id_number": mask_id_number(str(person.get("id_number", "")))}
+
+
+def _missing(shas: Sequence[str]) -> Refused:
+    return Refused(409, "missing_uploads", f"有 {len(shas)} 页尚未上传，请重新上传后重试 / "
+                                           f"{len(shas)} page(s) not uploaded yet: upload "
+                                           "them and retry with the same Idempotency-Key",
+                   missing=list(shas))
+
+
+def _joined(problems: Sequence[rules.Problem]) -> str:
+    return "；".join(p.message for p in problems)
+
+
+def _problem(p: rules.Problem) -> dict[str, Any]:
+    return {"kind": p.kind, "message": p.message, "material_code": p.material_code}
+
+
+def _line(line: Any) -> dict[str, Any]:
+    m = line.material
+    return {"code": m.code, "name": m.name, "name_en": m.name_en, "form": line.form,
+            "count": line.count, "required": line.required, "rongque": line.rongque,
+            "mian_tijiao": line.mian_tijiao, "note": line.note}
+
+
+def _notice(n: rules.NoticeLine) -> dict[str, Any]:
+    return {"material_code": n.material_code, "name": n.name, "form": n.form,
+            "count": n.count, "note": n.note, "due": n.due.isoformat() if n.due else None}
+
+
+def _fee(f: rules.FeeLine) -> dict[str, Any]:
+    return {"item_code": f.item_code, "item_name": f.item_name,
+            "amount_yuan": f.amount_yuan, "basis": f.basis}

@@ -153,10 +153,11 @@ class Bench:
         self.stalls = StallMeter(self.host)
 
     def close(self) -> None:
+        self.host.close()  # the page's timers stop before the pool does
+        pump_for(0.2)
         self.runner.close(wait=True)
         self.devices.close()
         self.client.close()
-        self.host.close()
         self.running.stop()
 
     def card_reads(self, n: int) -> list[float]:

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 EXIT_ERROR = 2
 MODES = ("counter", "agent", "home_visit")
+OFFLINE_MODES = ("agent", "home_visit")
+"""Modes that keep working with no station and deliver later (docs/counter.md)."""
+SPOOL_DIR = "counter-spool"
+CATALOGUE_CACHE = "counter-catalogue.json"
 WINDOW_PATTERN = r"^[0-9]{1,3}$"
 """As the station's ``WindowNumber``."""
 
@@ -53,6 +57,10 @@ def _fail(title: str, detail: str = "") -> None:
               "$BIANMIN_CONFIG, else <data dir>/site.toml when present).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="站点数据目录 / The site's data directory (default: $BIANMIN_DATA_DIR, ...).")
+@click.option("--spool-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="离线暂存目录 / Where work done with no station waits, "
+              "sealed under a key from the token (modes agent and home_visit; default: "
+              "<data dir>/counter-spool).")
 @click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="PATH", help="截图后退出 / Render (off screen when there is no "
               "screen), save a 1366×768 PNG after --screenshot-after seconds and exit: 0 if "
@@ -61,11 +69,12 @@ def _fail(title: str, detail: str = "") -> None:
               show_default=True, metavar="S", help="截图前等待秒数 / Seconds before the "
               "screenshot.")
 def counter(station: str | None, token: str | None, window: str, mode: str,
-            config_path: Path | None, data_dir: Path | None, screenshot: Path | None,
-            screenshot_after: float) -> None:
+            config_path: Path | None, data_dir: Path | None, spool_dir: Path | None,
+            screenshot: Path | None, screenshot_after: float) -> None:
     """窗口受理 / The counter screen: sign-in, the queue, acceptance, ratings, history."""
+    home = paths.data_dir(data_dir)
     try:
-        config = load_config(find_config(config_path, paths.data_dir(data_dir)))
+        config = load_config(find_config(config_path, home))
     except ConfigError as exc:
         _fail("配置文件有误 / The configuration file has problems:", str(exc))
     if not re.match(WINDOW_PATTERN, window):
@@ -101,12 +110,17 @@ def counter(station: str | None, token: str | None, window: str, mode: str,
     # Qt loads here and only here; the layering contract lets this one edge through.
     from .ui.counter.app import run_counter
 
+    offline: dict[str, Any] = {}
+    if mode in OFFLINE_MODES:
+        offline = {"spool_dir": spool_dir or home / SPOOL_DIR,
+                   "catalogue_cache": home / CATALOGUE_CACHE}
     try:
         code = run_counter(station, token, window=window, mode=mode, devices=devices,
                            id_check=is_valid, site_name=config.site.name,
                            window_name=configured.name if configured else "",
+                           query_url=config.site.query_url, site_code=config.site.code,
                            screenshot=screenshot, screenshot_after_s=screenshot_after,
-                           echo=click.echo)
+                           echo=click.echo, **offline)
     finally:
         try:
             devices.close()

@@ -130,6 +130,7 @@ def accept_case(
     promised_date: str | None = None,
     ticket_id: str | None = None,
     receipt: Mapping[str, Any] | None = None,
+    receipt_no: str | None = None,
 ) -> dict[str, Any]:
     """Store a case accepted at a window, inside the caller's write transaction.
 
@@ -142,6 +143,9 @@ def accept_case(
         day the case is listed under.
     :param accepted_at: when it was accepted (a home visit delivered later); default now.
     :param receipt: what the receipt shows without personal data, kept for a reprint.
+    :param receipt_no: the number a counter gave the case offline (a home visit delivered
+        later, already printed on the citizen's receipt); the caller has checked its form
+        and that no case has it. Default: the site's next number of ``local_day``.
     :returns: ``{"id", "receipt_no", "blob_hashes", "accepted_at"}`` (ISO 8601, UTC).
     """
     if status not in ACCEPTED_STATUSES:
@@ -159,7 +163,8 @@ def accept_case(
                    bundle_code=bundle_code, agent=agent, promised_date=promised_date,
                    ticket_id=ticket_id, status=status, history=[dict(first_step)],
                    window=window, clerk=clerk, mode=mode,
-                   accepted_at=accepted_at or site.clock.now(), receipt=receipt or {})
+                   accepted_at=accepted_at or site.clock.now(), receipt=receipt or {},
+                   receipt_no=receipt_no)
 
 
 def _check_states(materials: Sequence[MaterialRecord]) -> None:
@@ -192,12 +197,12 @@ def _insert(conn: sqlite3.Connection, site: Site, dk: DataKey, case_id: str,
             agent: Mapping[str, Any] | None, promised_date: str | None,
             ticket_id: str | None, status: str, history: list[dict[str, Any]],
             window: str | None, clerk: str | None, mode: str, accepted_at: dt.datetime,
-            receipt: Mapping[str, Any]) -> dict[str, Any]:
+            receipt: Mapping[str, Any], receipt_no: str | None = None) -> dict[str, Any]:
     now = site.clock.now()
     synced = site.clock.synced
     applicant, agent = dict(applicant), dict(agent) if agent else None
     site.save_data_key(conn, dk)
-    receipt_no = _next_receipt_no(conn, site_code, local_day)
+    receipt_no = receipt_no or _next_receipt_no(conn, site_code, local_day)
     conn.execute(
         "INSERT INTO cases (id, receipt_no, item_codes, bundle_code, catalogue_version,"
         " key_id, applicant_index, applicant, agent, status, accepted_at, clock_synced,"

@@ -204,9 +204,11 @@ class StationClient:
 
     # --- cases (一窗受理) ------------------------------------------------------------------------
 
-    def catalogue(self) -> dict[str, Any]:
-        """The current catalogue's items and bundles, each with its pinyin ``initials``."""
-        return self._send("GET", "/v1/catalogue")
+    def catalogue(self, full: bool = False) -> dict[str, Any]:
+        """The current catalogue's items and bundles, each with its pinyin ``initials``;
+        ``full``: with ``source``, the whole catalogue for working offline
+        (``kiosk.domain.catalogue.parse_catalogue`` reads it)."""
+        return self._send("GET", "/v1/catalogue", params={"full": "true"} if full else None)
 
     def upload_page(self, data: bytes, media_type: str = "image/jpeg") -> str:
         """Stage one page at the station (sealed there at once) and return its SHA-256, the

@@ -324,7 +324,14 @@ class CaseRequest(BaseModel):
     window: WindowNumber | None = None
     mode: Literal["counter", "agent", "home_visit"] = "counter"
     accepted_at: str | None = Field(default=None, max_length=40,
-                                    description="ISO 8601 with offset; home_visit only")
+                                    description="ISO 8601 with offset; home_visit and agent "
+                                                "only (accepted offline, delivered later)")
+    receipt_no: str | None = Field(
+        default=None, max_length=64, pattern=r"^\S+-\d{8}-H\d{4,6}$",
+        description="home_visit and agent only: the number the counter printed offline, "
+                    "<site>-<yyyymmdd>-H<window><seq:03d> with this site's code; a number "
+                    "already used is refused (409 duplicate_receipt)",
+        examples=["DEMO-0001-20261124-H1001"])
 
 
 class PreviewRequest(CaseRequest):
@@ -399,6 +406,9 @@ class CatalogueOut(BaseModel):
     sample: bool = Field(description="Sample data: never an official catalogue")
     items: list[CatalogueItemOut]
     bundles: list[CatalogueBundleOut]
+    source: dict[str, Any] | None = Field(
+        default=None, description="With ?full=true: the catalogue as its file has it "
+        "(kiosk.domain.catalogue.parse_catalogue reads it), for a counter working offline")
 
 
 class UploadOut(BaseModel):
@@ -880,12 +890,15 @@ def create_app(station: Station | None) -> FastAPI:
 
     # --- cases: catalogue, pages, preview, acceptance, reading back (docs/cases.md) ------------
 
-    @app.get("/v1/catalogue", response_model=CatalogueOut, responses=ERRORS)
-    async def catalogue(who: Role) -> dict[str, Any]:
+    @app.get("/v1/catalogue", response_model=CatalogueOut, response_model_exclude_none=True,
+             responses=ERRORS)
+    async def catalogue(who: Role, full: bool = False) -> dict[str, Any]:
         """The current 事项清单 for the counter's search: items and bundles (一件事) with the
-        pinyin initials of their names. 409 ``no_catalogue`` before one is loaded."""
+        pinyin initials of their names; ``full=true`` adds ``source``, the whole catalogue
+        (materials and rules), which a counter that may work offline keeps. 409
+        ``no_catalogue`` before one is loaded."""
         need(who, "catalogue")
-        return await the_station().read(the_station().cases.listing)
+        return await the_station().read(lambda: the_station().cases.listing(full))
 
     @app.put("/v1/uploads/{sha256}", status_code=201, response_model=UploadOut,
              responses={**UPLOAD_ERRORS, 200: {"model": UploadOut,

@@ -17,6 +17,7 @@ the counter holds the full values in memory itself.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -39,6 +40,9 @@ HOME_VISIT_MAX_AGE = dt.timedelta(days=30)
 """How old a home visit (上门服务) delivered later may be: a village agent offline for a
 month is already far outside the rules; anything older is refused for a person to look at."""
 CLOCK_SKEW = dt.timedelta(minutes=5)
+OFFLINE_MODES = ("home_visit", "agent")
+"""Modes whose counter may accept with no station reachable and deliver later: the case
+then brings the time it was accepted and the receipt number the counter printed."""
 
 NO_CATALOGUE = ("尚未载入事项清单，请技术员运行 bianmin catalogue load / no catalogue is "
                 "loaded: the technician runs bianmin catalogue load")
@@ -57,6 +61,7 @@ class CaseDesk:
         self._stamp: tuple[str, str] | None = None
         self._catalogue: Catalogue | None = None
         self._listing: dict[str, Any] | None = None
+        self._source: dict[str, Any] | None = None
 
     # --- the catalogue (on the writer: it reads the store) ----------------------------------
 
@@ -72,12 +77,19 @@ class CaseDesk:
             if found is None:
                 raise Refused(409, "no_catalogue", NO_CATALOGUE)
             self._catalogue, self._listing, self._stamp = found[0], None, stamp
+            self._source = None
         return self._catalogue
 
-    def listing(self) -> dict[str, Any]:
+    def listing(self, full: bool = False) -> dict[str, Any]:
         """``GET /v1/catalogue``: what the counter searches, with each name's pinyin
-        initials (``kiosk/domain/search.py``)."""
+        initials (``kiosk/domain/search.py``). ``full``: with ``source``, the catalogue as
+        its file has it (``Catalogue.to_data``, which ``parse_catalogue`` reads back), so a
+        counter that may lose the station (上门服务, 帮办代办) keeps the rules with it."""
         catalogue = self.catalogue()
+        if full:
+            if self._source is None:
+                self._source = catalogue.to_data()
+            return {**self.listing(), "source": self._source}
         if self._listing is None:
             self._listing = {
                 "version": catalogue.version, "sample": catalogue.sample,
@@ -166,6 +178,7 @@ class CaseDesk:
         if window is not None:
             engine.window(window)
         at = self._accepted_at(body)
+        receipt_no = self._given_receipt_no(conn, body, window)
         problems = self._party_problems(body)
         if problems:
             raise Refused(422, "invalid_party", _joined(problems),
@@ -202,7 +215,7 @@ class CaseDesk:
             materials=records, status=acceptance.status.value, first_step=step.entry(),
             mode=mode, window=window, clerk=clerk, accepted_at=at.astimezone(dt.UTC),
             promised_date=acceptance.promised_date.isoformat(), ticket_id=ticket_id,
-            receipt=receipt)
+            receipt=receipt, receipt_no=receipt_no)
         counts = {state: sum(1 for _, s in acceptance.materials if s.state == state)
                   for state in store.MATERIAL_STATES}
         audit.record(conn, engine.site.clock, actor=actor, action="case.accepted",
@@ -335,14 +348,16 @@ class CaseDesk:
 
     def _accepted_at(self, body: Mapping[str, Any]) -> dt.datetime:
         """When the case is accepted, in the site's time: now, or for a home visit (上门服务)
-        delivered later the time the counter recorded offline."""
+        or a village agent's case (帮办代办) delivered later the time the counter recorded
+        offline."""
         now = self.engine.now()
         given = body.get("accepted_at")
         if given is None:
             return self.engine.local(now)
-        if body.get("mode") != "home_visit":
-            raise Refused(422, "invalid", "只有上门服务可补报受理时间 / only a home visit "
-                                          "delivered later gives its own accepted_at")
+        if body.get("mode") not in OFFLINE_MODES:
+            raise Refused(422, "invalid", "只有上门服务或帮办代办可补报受理时间 / only a home "
+                                          "visit or an agent's case delivered later gives "
+                                          "its own accepted_at")
         try:
             at = dt.datetime.fromisoformat(given)
         except ValueError:
@@ -355,6 +370,34 @@ class CaseDesk:
                                           "within the last 30 days")
         return self.engine.local(at)
 
+    def _given_receipt_no(self, conn: sqlite3.Connection, body: Mapping[str, Any],
+                          window: str | None) -> str | None:
+        """The receipt number a counter made offline and printed already, checked: only a
+        home visit or an agent's case, only this site's, only the counter's own form
+        ``<site>-<yyyymmdd>-H<window><seq:03d>`` (never the station's ``<seq:04d>``), and
+        only once (409 ``duplicate_receipt``). None: the station numbers the case."""
+        given = body.get("receipt_no")
+        if given is None:
+            return None
+        if body.get("mode") not in OFFLINE_MODES:
+            raise Refused(422, "invalid", "只有上门服务或帮办代办可自带受理编号 / only a home "
+                                          "visit or an agent's case brings its own receipt_no")
+        pattern = counter_receipt_pattern(self.engine.s.site_code, window)
+        found = re.fullmatch(pattern, str(given)) if pattern else None
+        if found is None:
+            raise Refused(422, "invalid", f"受理编号 {given} 不是本站离线编号的格式 / receipt_no "
+                                          f"{given} is not this site's offline form "
+                                          f"<site>-<yyyymmdd>-H<window><seq>")
+        try:
+            dt.date(int(found["day"][:4]), int(found["day"][4:6]), int(found["day"][6:]))
+        except ValueError:
+            raise Refused(422, "invalid", f"受理编号 {given} 的日期无效 / receipt_no {given} "
+                                          "names no real day") from None
+        if conn.execute("SELECT 1 FROM cases WHERE receipt_no = ?", (given,)).fetchone():
+            raise Refused(409, "duplicate_receipt", f"受理编号 {given} 已有办件 / a case with "
+                                                    f"receipt_no {given} exists already")
+        return str(given)
+
     @staticmethod
     def _party_problems(body: Mapping[str, Any]) -> list[rules.Problem]:
         applicant, agent = _parties(body)
@@ -363,6 +406,14 @@ class CaseDesk:
         from_card = {p.id_number for p in (applicant, agent) if p is not None and p.from_card}
         return rules.check_parties(applicant, agent,
                                    id_check=lambda n: n in from_card or is_valid(n))
+
+
+def counter_receipt_pattern(site_code: str, window: str | None) -> str | None:
+    """The regular expression of a receipt number made offline by the counter at
+    ``window`` (groups ``day`` and ``seq``); None without a window (nobody to number it)."""
+    if not window:
+        return None
+    return rf"{re.escape(site_code)}-(?P<day>\d{{8}})-H{re.escape(window)}(?P<seq>\d{{3}})"
 
 
 # --- the body's parts into the domain's types ---------------------------------------------------

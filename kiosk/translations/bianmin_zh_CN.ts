@@ -458,6 +458,18 @@
         <translation>已受理，受理号 %1</translation>
     </message>
     <message>
+        <source>Accepted offline: receipt %1; it goes to the station when it is back</source>
+        <translation>已离线受理：回执编号 %1，回站后上传</translation>
+    </message>
+    <message>
+        <source>Delivered to the station: %1 kept offline</source>
+        <translation>离线暂存已上传站点：%1</translation>
+    </message>
+    <message>
+        <source>The station refused work kept offline (%1): %2</source>
+        <translation>站点拒收离线暂存的业务（%1）：%2</translation>
+    </message>
+    <message>
         <source>Transfer the ticket</source>
         <translation>转移号票</translation>
     </message>
@@ -1047,6 +1059,10 @@
         <source>This visit has no ticket or case to rate.</source>
         <translation>本次办事没有号票或办件，无法评价。</translation>
     </message>
+    <message>
+        <source>Rating kept on this PC: %1; it goes to the station when it is back</source>
+        <translation>评价已暂存本机：%1，回站后上传</translation>
+    </message>
 </context>
 <context>
     <name>StatusStrip</name>
@@ -1093,6 +1109,10 @@
     <message>
         <source>County sync: —</source>
         <translation>县级同步：—</translation>
+    </message>
+    <message>
+        <source>%1 waiting to be delivered</source>
+        <translation>待上传 %1</translation>
     </message>
     <message>
         <source>Counter</source>

@@ -25,6 +25,7 @@ from kiosk.ui.qt import QtCore, QtWidgets
 
 from . import look
 from .context import CounterContext
+from .offline import OFFLINE_MODES, OfflineWork
 from .runner import Runner
 from .window import CounterWindow
 
@@ -45,6 +46,12 @@ class CounterApp:
     :param feed_options: passed to :class:`~kiosk.client.feed.EventFeed`.
     :param poll_devices: ask the devices for their state every few seconds.
     :param acceptance: makes the acceptance page (default: the acceptance package's).
+    :param site_code: the site's code (offline receipt numbers; the station's ``hello``
+        corrects it).
+    :param spool_dir: where work done with no station waits, sealed (modes home_visit and
+        agent only; None: those modes need the station too).
+    :param catalogue_cache: where the last catalogue is kept for working offline (default
+        ``catalogue.json`` in ``spool_dir``).
     """
 
     def __init__(self, station: str, token: str | None, *, window: str, mode: str = "counter",
@@ -53,15 +60,21 @@ class CounterApp:
                  window_name: str = "", query_url: str = "",
                  feed_options: Mapping[str, Any] | None = None, poll_devices: bool = True,
                  acceptance: Callable[[CounterContext, QtWidgets.QWidget],
-                                      QtWidgets.QWidget] | None = None):
+                                      QtWidgets.QWidget] | None = None,
+                 site_code: str = "", spool_dir: Path | None = None,
+                 catalogue_cache: Path | None = None):
         self.runner = Runner()
         self.client = StationClient(station, token)
         self.ctx = CounterContext(client=self.client, runner=self.runner,
                                   devices=devices or CounterDevices(), window=window,
                                   site_name=site_name, window_name=window_name,
-                                  query_url=query_url, mode=mode)
+                                  query_url=query_url, mode=mode, site_code=site_code)
         if id_check is not None:
             self.ctx.id_check = id_check
+        if mode in OFFLINE_MODES and spool_dir is not None and token:
+            self.ctx.offline = OfflineWork(
+                spool_dir, token, catalogue_cache or spool_dir / "catalogue.json",
+                site_code=site_code, window=window, id_check=self.ctx.id_check)
         self.window = CounterWindow(self.ctx, poll_devices=poll_devices, acceptance=acceptance)
         post = self.runner.post
         self.feed = EventFeed(
@@ -108,7 +121,9 @@ def run_counter(station: str, token: str | None, *, window: str, mode: str = "co
                 devices: CounterDevices | None = None,
                 id_check: Callable[[str], bool] | None = None, site_name: str = "",
                 window_name: str = "", query_url: str = "", screenshot: Path | None = None,
-                screenshot_after_s: float = 5.0, echo: Callable[[str], None] = print) -> int:
+                screenshot_after_s: float = 5.0, echo: Callable[[str], None] = print,
+                site_code: str = "", spool_dir: Path | None = None,
+                catalogue_cache: Path | None = None) -> int:
     """Show the counter until the window is closed or the process is told to stop; with
     ``screenshot``, render for ``screenshot_after_s``, save the PNG and return.
 
@@ -117,7 +132,8 @@ def run_counter(station: str, token: str | None, *, window: str, mode: str = "co
     app = application()
     counter = CounterApp(station, token, window=window, mode=mode, devices=devices,
                          id_check=id_check, site_name=site_name, window_name=window_name,
-                         query_url=query_url)
+                         query_url=query_url, site_code=site_code, spool_dir=spool_dir,
+                         catalogue_cache=catalogue_cache)
     shown = counter.window
     result = 0
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.client.http import StationClient
 from kiosk.counter_ports import CounterDevices
+
+if TYPE_CHECKING:
+    from .offline import OfflineWork
 
 
 class RunnerLike(Protocol):
@@ -47,9 +50,20 @@ class CounterContext:
     """counter, agent (帮办代办 at a village point) or home_visit (上门服务)."""
     clerk: Clerk | None = None
     """Who is signed in at the window (None before login)."""
+    site_code: str = ""
+    """The site's code (the receipt number's prefix), from the site configuration; the
+    station's ``hello`` corrects it."""
+    offline: OfflineWork | None = None
+    """Work with no station reachable (home_visit and agent modes, ``offline.py``); None in
+    counter mode, whose every step needs the station."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def audit(self, action: str, subject: str = "-", screen: str = "counter") -> None:
         """Tell the station that personal data was seen or a case touched (who, what, when,
-        which screen; never the data). Off the GUI thread; a lost report is logged."""
-        self.runner.run(lambda: self.client.audit(action, subject, screen, window=self.window))
+        which screen; never the data). Off the GUI thread; a lost report is logged, or kept
+        for the station when this counter works offline."""
+        client, window, offline = self.client, self.window, self.offline
+        if offline is not None:
+            self.runner.run(lambda: offline.audit(client, action, subject, screen, window))
+        else:
+            self.runner.run(lambda: client.audit(action, subject, screen, window=window))

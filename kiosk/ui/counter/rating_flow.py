@@ -50,6 +50,8 @@ RATED = QT_TRANSLATE_NOOP("RatingFlow", "Rating recorded: %1")
 BAD_RATED = QT_TRANSLATE_NOOP("RatingFlow", "Bad rating recorded: rectification due %1")
 NOT_SENT = QT_TRANSLATE_NOOP("RatingFlow", "The rating was not recorded:")
 NO_VISIT = QT_TRANSLATE_NOOP("RatingFlow", "This visit has no ticket or case to rate.")
+KEPT = QT_TRANSLATE_NOOP("RatingFlow", "Rating kept on this PC: %1; it goes to the station "
+                                       "when it is back")
 
 PAD_TIMEOUT_S = 30.0
 """How long the pad waits for the citizen. Unit: s."""
@@ -62,21 +64,26 @@ class Visit:
     ticket_id: str | None
     case_id: str | None
     ref: str
+    case_job: str | None = None
+    """A case accepted offline: the spool job whose answer will give the case id."""
 
     def keys(self) -> set[str]:
         return {k for k in (f"ticket:{self.ticket_id}" if self.ticket_id else "",
-                            f"case:{self.case_id}" if self.case_id else "") if k}
+                            f"case:{self.case_id}" if self.case_id else "",
+                            f"job:{self.case_job}" if self.case_job else "") if k}
 
 
 def visit_of(ticket: Mapping[str, Any] | None, case: Mapping[str, Any] | None) -> Visit | None:
     """The visit of a finished ticket and/or an accepted case; None when neither has an id
-    (a ticket known only by its number cannot be rated: the station binds by id)."""
+    (a ticket known only by its number cannot be rated: the station binds by id). A case
+    accepted offline is known by its spool job until it is delivered."""
     ticket_id = str(ticket["id"]) if ticket and ticket.get("id") else None
     case_id = str(case["id"]) if case and case.get("id") else None
-    if ticket_id is None and case_id is None:
+    case_job = str(case["spool_job"]) if case and case.get("spool_job") else None
+    if ticket_id is None and case_id is None and case_job is None:
         return None
     ref = str((case or {}).get("receipt_no") or (ticket or {}).get("number") or "")
-    return Visit(ticket_id, case_id, ref)
+    return Visit(ticket_id, case_id, ref, case_job)
 
 
 def rating_body(level: int, visit: Visit, window: str | None) -> dict[str, Any]:
@@ -96,7 +103,11 @@ def answer_note(answer: RatingAnswer) -> str:
 
 
 def rated_note(result: Mapping[str, Any]) -> str:
-    """The strip's note for a rating the station kept: its level, or a 差评's deadline."""
+    """The strip's note for a rating the station kept: its level, or a 差评's deadline; a
+    rating kept on the counter for the station (offline) says so."""
+    if result.get("spooled"):
+        level = LEVEL_WORDS.get(int(result.get("level", 0)))
+        return look.fill(CONTEXT, KEPT, look.two(CONTEXT, level) if level else "?")
     task = result.get("rectification")
     if task:
         return look.fill(CONTEXT, BAD_RATED, str(task.get("deadline", "")))
@@ -203,7 +214,11 @@ class RatingFlow(QtCore.QObject):
             self._stop_pad()
         self.sending = True
         body = rating_body(level, visit, self.ctx.window)
-        self.ctx.runner.run(lambda: self.ctx.client.rate(body),
+        client, offline = self.ctx.client, self.ctx.offline
+        # offline-capable: a rating with no station (or of a case kept offline) is kept too
+        send = (lambda: client.rate(body)) if offline is None else \
+            (lambda: offline.rate(client, body, visit.case_job))
+        self.ctx.runner.run(send,
                             lambda result: self._kept(visit, result),
                             lambda exc: self._not_kept(visit, exc))
         self.changed.emit()

@@ -1,6 +1,7 @@
 """The strip across the top of the counter window, always visible: whether the station
-answers, each device's state, who is signed in at which window, the mode, and the county
-sync backlog (issue 7, "Always visible"; the sync issue fills the last one in).
+answers (and, for a counter working offline, how much waits to be delivered to it), each
+device's state, who is signed in at which window, the mode, and the county sync backlog
+(issue 7, "Always visible"; the sync issue fills the last one in).
 
 A device chip is green when its :class:`~kiosk.counter_ports.DeviceStatus` is ok, red with
 the device's own words when not, grey when the role is not configured; pressing it asks the
@@ -31,6 +32,7 @@ STATION_CONNECTING = QT_TRANSLATE_NOOP("StatusStrip", "Connecting…")
 NOBODY = QT_TRANSLATE_NOOP("StatusStrip", "Not signed in")
 WINDOW_N = QT_TRANSLATE_NOOP("StatusStrip", "Window %1")
 SYNC_NONE = QT_TRANSLATE_NOOP("StatusStrip", "County sync: —")
+WAITING_N = QT_TRANSLATE_NOOP("StatusStrip", "%1 waiting to be delivered")
 MODES = {
     "counter": QT_TRANSLATE_NOOP("StatusStrip", "Counter"),
     "agent": QT_TRANSLATE_NOOP("StatusStrip", "Village agent"),
@@ -135,6 +137,11 @@ class StatusStrip(QtWidgets.QFrame):
         outer.addLayout(row)
         self.station = _Cell(self)
         row.addWidget(self.station)
+        self.waiting = _Cell(self)
+        self.waiting.setObjectName("strip_waiting")
+        self.waiting_count = 0
+        self.waiting.hide()
+        row.addWidget(self.waiting)
         self.chips: dict[str, DeviceChip] = {}
         for role in ROLES:
             chip = DeviceChip(role, self)
@@ -171,6 +178,14 @@ class StatusStrip(QtWidgets.QFrame):
         color = {True: look.GOOD, False: look.BAD, None: look.SECOND}[reachable]
         self.station.set_text(f"{OK_DOT} {zh}", en, color)
         self.station.setToolTip(reason)
+
+    def set_waiting(self, count: int) -> None:
+        """Work kept on this PC for the station (a counter working offline); 0 hides it."""
+        self.waiting_count = count
+        zh, en = look.two(CONTEXT, WAITING_N)
+        self.waiting.set_text(zh.replace("%1", str(count)), en.replace("%1", str(count)),
+                              look.WARN_TEXT)
+        self.waiting.setVisible(count > 0)
 
     def set_device(self, status: DeviceStatus) -> None:
         chip = self.chips.get(status.role)

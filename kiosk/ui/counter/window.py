@@ -43,6 +43,11 @@ SIGNED_OUT = QT_TRANSLATE_NOOP("CounterWindow", "Signed out: the window is pause
 NO_ACCEPTANCE = QT_TRANSLATE_NOOP("CounterWindow", "The acceptance page is not available in "
                                                    "this build.")
 ACCEPTED = QT_TRANSLATE_NOOP("CounterWindow", "Case accepted: receipt %1")
+ACCEPTED_OFFLINE = QT_TRANSLATE_NOOP("CounterWindow", "Accepted offline: receipt %1; it goes "
+                                                      "to the station when it is back")
+DELIVERED = QT_TRANSLATE_NOOP("CounterWindow", "Delivered to the station: %1 kept offline")
+DELIVERY_REFUSED = QT_TRANSLATE_NOOP("CounterWindow", "The station refused work kept offline "
+                                                      "(%1): %2")
 TRANSFER_TITLE = QT_TRANSLATE_NOOP("CounterWindow", "Transfer the ticket")
 TO_CATEGORY = QT_TRANSLATE_NOOP("CounterWindow", "To a category")
 TO_WINDOW = QT_TRANSLATE_NOOP("CounterWindow", "Or to a window")
@@ -57,6 +62,9 @@ DEVICE_POLL_MS = 5000
 """How often the devices are asked for their state (a replugged reader turns green)."""
 BANNER_MS = 20000
 """How long a banner stays unless closed; a newer one replaces it."""
+DELIVER_MS = 30000
+"""While work kept offline waits, how often the station is tried (besides the event feed
+coming back)."""
 PORTS = {"id_card_reader": "card_reader", "document_camera": "scanner",
          "receipt_printer": "printer", "rating_terminal": "rating",
          "code_scanner": "code_scanner"}
@@ -322,12 +330,22 @@ class CounterWindow(QtWidgets.QWidget):
         if poll_devices:
             self._device_timer.start()
             self.poll_devices()
+        self._delivering = False
+        self._deliver_timer = QtCore.QTimer(self)
+        self._deliver_timer.setInterval(DELIVER_MS)
+        self._deliver_timer.timeout.connect(self.deliver)
+        if ctx.offline is not None:
+            post = ctx.runner.post
+            ctx.offline.changed = lambda: post(self._show_waiting)
+            self._show_waiting()
         self._signed_out()
         self.login.reset()
 
     # -- the station's events (already on the GUI thread)
 
     def on_feed_event(self, frame: dict[str, Any]) -> None:
+        if frame.get("type") == "hello":
+            self._site_code(frame)
         try:
             self.model.apply(frame)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -345,7 +363,79 @@ class CounterWindow(QtWidgets.QWidget):
             self.strip.set_station(None, reason)
         else:
             self.strip.set_station(False, reason)
+        offline = self.ctx.offline
+        if offline is not None and value != "connecting":
+            # the feed lost the station: the next requests go local at once (no timeouts)
+            offline.station_down = value != "live"
+            if value == "live":
+                self.deliver()
         self.panel.refresh()
+
+    def _site_code(self, frame: dict[str, Any]) -> None:
+        """The station's own site code (it accepts offline receipt numbers only with it)."""
+        status = frame.get("status")
+        site = status.get("site") if isinstance(status, dict) else None
+        code = site.get("code") if isinstance(site, dict) else None
+        if isinstance(code, str) and code:
+            self.ctx.site_code = code
+            if self.ctx.offline is not None:
+                self.ctx.offline.site_code = code
+
+    # -- work kept offline (home_visit, agent)
+
+    def deliver(self) -> None:
+        """Send the work kept offline, on the runner; the strip's count goes down, and a job
+        the station refused is named in the banner with the station's words."""
+        offline = self.ctx.offline
+        if offline is None or self._delivering:
+            return
+        if offline.waiting == 0:
+            self._show_waiting()
+            return
+        self._delivering = True
+        client = self.ctx.client
+
+        def done(delivery: Any) -> None:
+            self._delivering = False
+            self._delivered(delivery)
+
+        def failed(exc: BaseException) -> None:
+            self._delivering = False
+            log.warning("counter: delivering the offline work failed (%s)", type(exc).__name__)
+            self.banner.say(plain_error(exc), error=True)
+            self._show_waiting()
+
+        self.ctx.runner.run(lambda: offline.deliver(client), done, failed)
+
+    def _delivered(self, delivery: Any) -> None:
+        if delivery.unreachable:
+            self.strip.set_station(False, self.strip.reason)
+        elif (delivery.delivered or delivery.refused) and self.strip.reachable is False:
+            self.strip.set_station(True)  # it answered: it is there
+        if delivery.refused:
+            job, words = delivery.refused[0]
+            what = str(job.body.get("receipt_no") or job.kind)
+            self.banner.say(look.fill(CONTEXT, DELIVERY_REFUSED, what, words), error=True)
+        elif delivery.delivered:
+            cases = [str(j.body.get("receipt_no")) for j in delivery.delivered
+                     if j.kind == "case"]
+            what = ", ".join(cases) if cases else str(len(delivery.delivered))
+            self.banner.say(look.fill(CONTEXT, DELIVERED, what), error=False)
+        self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        offline = self.ctx.offline
+        if offline is None:
+            return
+        try:
+            waiting = offline.waiting
+        except OSError:  # the folder went away: the count is unknown, nothing is lost here
+            waiting = 0
+        self.strip.set_waiting(waiting)
+        if waiting and not self._deliver_timer.isActive():
+            self._deliver_timer.start()
+        elif not waiting:
+            self._deliver_timer.stop()
 
     # -- pages
 
@@ -513,7 +603,8 @@ class CounterWindow(QtWidgets.QWidget):
         self.model.accepting = False
         case = case if isinstance(case, dict) else {}
         if case.get("receipt_no"):
-            self.banner.say(look.fill(CONTEXT, ACCEPTED, str(case["receipt_no"])), error=False)
+            words = ACCEPTED_OFFLINE if case.get("offline") else ACCEPTED
+            self.banner.say(look.fill(CONTEXT, words, str(case["receipt_no"])), error=False)
         self.rating.ask(self.model.current, case)
         self.panel.refresh()
 
@@ -564,6 +655,7 @@ class CounterWindow(QtWidgets.QWidget):
 
     def stop(self) -> None:
         self._device_timer.stop()
+        self._deliver_timer.stop()
 
     # -- errors
 

@@ -3,7 +3,6 @@ set before anything imports Qt. A real station on loopback where a test needs on
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +11,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from tests.kiosk.qt_support import collect_between_tests  # noqa: F401  (autouse)
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
@@ -31,18 +32,6 @@ def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
-
-@pytest.fixture(autouse=True)
-def collect_between_tests() -> Iterator[None]:
-    """Python's cycle collector runs only between tests, never inside Qt's event processing:
-    collecting a Qt object from an earlier test while Qt dispatches events crashed the
-    process ("Garbage-collecting" in the fault trace; tests/kiosk/display/conftest.py)."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect()
 
 
 def pump(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:

@@ -3,13 +3,14 @@ set before anything imports Qt."""
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.kiosk.qt_support import collect_between_tests  # noqa: F401  (autouse)
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
@@ -29,15 +30,3 @@ def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
-
-@pytest.fixture(autouse=True)
-def collect_between_tests() -> Iterator[None]:
-    """Python's cycle collector runs only between tests, never inside Qt's event processing:
-    collecting a Qt object from an earlier test while Qt dispatches events crashed the
-    process ("Garbage-collecting" in the fault trace)."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect()

@@ -70,6 +70,9 @@ COMMITMENT_PRINTED = QT_TRANSLATE_NOOP(
     "CounterAcceptance", "Printed: let the applicant sign it, then tick Commitment signed")
 APPLICANT_FIRST = QT_TRANSLATE_NOOP(
     "CounterAcceptance", "Enter the applicant first: the commitment carries their name")
+OFFLINE_NOTE = "离线受理，回站后上传 / accepted offline, to be delivered"
+"""Printed with the site's name on a receipt made with no station (the station gets the
+case when the counter is back in reach; the number on the paper is already its own)."""
 MODE_WORDS = {
     "agent": QT_TRANSLATE_NOOP("CounterAcceptance", "Agent service (帮办代办)"),
     "home_visit": QT_TRANSLATE_NOOP("CounterAcceptance", "Home visit (上门服务)"),
@@ -334,8 +337,10 @@ class AcceptanceView(QtWidgets.QWidget):
             return
         self._catalogue_loading = True
         self.items.set_loading()
-        self.ctx.runner.run(self.ctx.client.catalogue, self._catalogue_loaded,
-                            self._catalogue_failed)
+        client, offline = self.ctx.client, self.ctx.offline
+        # offline-capable modes keep the catalogue they got and fall back on it
+        fetch = client.catalogue if offline is None else lambda: offline.catalogue(client)
+        self.ctx.runner.run(fetch, self._catalogue_loaded, self._catalogue_failed)
 
     def _catalogue_loaded(self, answer: dict[str, Any]) -> None:
         self._catalogue_loading = False
@@ -366,7 +371,11 @@ class AcceptanceView(QtWidgets.QWidget):
             return
         self._preview_seq += 1
         seq, body = self._preview_seq, self.draft.body(preview=True)
-        self.ctx.runner.run(lambda: self.ctx.client.preview_case(body),
+        client, offline = self.ctx.client, self.ctx.offline
+        # with no station, an offline-capable counter previews with the domain's rules
+        ask = (lambda: client.preview_case(body)) if offline is None else \
+            (lambda: offline.preview(client, body))
+        self.ctx.runner.run(ask,
                             lambda answer: self._previewed(seq, answer),
                             lambda exc: self._preview_failed(seq, exc))
 
@@ -516,13 +525,27 @@ class AcceptanceView(QtWidgets.QWidget):
         def progress(done: int, total: int) -> None:
             post(lambda: self.submit_panel.uploading(done, total))
 
-        self.ctx.runner.run(lambda: flow.submit(client, body, pages, key, progress),
+        offline = self.ctx.offline
+        if offline is None:
+            self.ctx.runner.run(lambda: flow.submit(client, body, pages, key, progress),
+                                self._accepted, self._submit_failed)
+            return
+        clerk = self.ctx.clerk
+        clerk_id, clerk_name = (clerk.id, clerk.name) if clerk else (None, None)
+        query_url = self.ctx.query_url
+        # with no station: accepted here, numbered by the counter, kept for delivery
+        self.ctx.runner.run(lambda: offline.submit(client, body, pages, key, progress,
+                                                   clerk=clerk_id, clerk_name=clerk_name,
+                                                   query_url=query_url),
                             self._accepted, self._submit_failed)
 
     def _accepted(self, answer: dict[str, Any]) -> None:
         self._answer = answer
         # the receipt masks whatever it is given: the station's masked values print the same
-        self._facts = facts_from_case(answer, self.ctx.site_name)
+        site = self.ctx.site_name
+        if answer.get("offline"):
+            site = f"{site}（{OFFLINE_NOTE}）" if site else OFFLINE_NOTE
+        self._facts = facts_from_case(answer, site)
         self._print(None)
 
     def _print(self, only: tuple[str, ...] | None) -> None:
@@ -537,7 +560,9 @@ class AcceptanceView(QtWidgets.QWidget):
         if self._answer is None:
             return
         if any(o.printed.ok for o in outcomes):
-            self.ctx.audit("case.printed", str(self._answer.get("id", "-")), SCREEN)
+            # a case accepted offline has no id yet: its receipt number names it
+            subject = self._answer.get("id") or self._answer.get("receipt_no") or "-"
+            self.ctx.audit("case.printed", str(subject), SCREEN)
         failed = [o for o in outcomes if not o.printed.ok]
         if not failed:
             self._finish()

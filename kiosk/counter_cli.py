@@ -10,7 +10,6 @@ load them.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ import click
 
 from . import paths
 from .config import ConfigError, find_config, load_config
-from .display_cli import default_station, has_screen
+from .display_cli import screen_station
 
 log = logging.getLogger(__name__)
 
@@ -86,20 +85,7 @@ def counter(station: str | None, token: str | None, window: str, mode: str,
               "在站点上运行 bianmin station pair --role counter，再用 --token 或 $BIANMIN_TOKEN "
               "传入 / run `bianmin station pair --role counter` on the station and pass the "
               "token with --token or $BIANMIN_TOKEN.")
-    station = station or default_station(config)
-    from .client.feed import events_url
-
-    try:
-        events_url(station)
-    except ValueError as exc:
-        _fail("站点地址有误 / The station address is wrong:", str(exc))
-    if screenshot is None and not has_screen():
-        _fail("没有屏幕 / No screen:",
-              "DISPLAY 和 WAYLAND_DISPLAY 都未设置；在图形桌面中运行，或用 --screenshot PATH "
-              "离屏截图 / neither DISPLAY nor WAYLAND_DISPLAY is set; run it on the desktop, or "
-              "use --screenshot PATH to render off screen.")
-    if screenshot is not None and not has_screen():
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt loads
+    station = screen_station(station, config, screenshot)
     configured = config.windows.get(window)
     if configured is None:
         click.echo(f"注意：本机配置中没有 {window} 号窗口，以站点为准 / note: window {window} is "

@@ -175,6 +175,10 @@ class ReceiptFacts:
     query_url: str = ""
     agent_name: str | None = None
     waived: Sequence[str] = field(default_factory=tuple)
+    """Materials not asked for (免提交): the clerk got them from shared data or an
+    e-licence."""
+    note: str = ""
+    """A line under the title, e.g. 离线受理，回站后上传 for a case accepted offline."""
 
 
 class PrinterPort(Protocol):

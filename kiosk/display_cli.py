@@ -40,6 +40,27 @@ def default_station(config: SiteConfig) -> str:
     return f"http://{host}:{config.station.port}"
 
 
+def screen_station(station: str | None, config: SiteConfig, screenshot: Path | None) -> str:
+    """The station's URL (given, else the configuration's), checked; and a screen to show
+    on, or Qt's offscreen platform for a screenshot (set before Qt loads). Exits 2 with the
+    reason when either is missing."""
+    station = station or default_station(config)
+    from .client.feed import events_url
+
+    try:
+        events_url(station)
+    except ValueError as exc:
+        _fail("站点地址有误 / The station address is wrong:", str(exc))
+    if screenshot is None and not has_screen():
+        _fail("没有屏幕 / No screen:",
+              "DISPLAY 和 WAYLAND_DISPLAY 都未设置；在图形桌面中运行，或用 --screenshot PATH "
+              "离屏截图 / neither DISPLAY nor WAYLAND_DISPLAY is set; run it on the desktop, or "
+              "use --screenshot PATH to render off screen.")
+    if screenshot is not None and not has_screen():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt loads
+    return station
+
+
 def has_screen(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
     """A screen to show on: X11 or Wayland, or a Qt platform chosen by hand (Qt's
     ``offscreen`` and ``minimal`` platforms draw nowhere a person could see)."""
@@ -116,20 +137,7 @@ def display(station: str | None, token: str | None, config_path: Path | None,
               "在站点上运行 bianmin station pair --role display，再用 --token 或 $BIANMIN_TOKEN "
               "传入 / run `bianmin station pair --role display` on the station and pass the "
               "token with --token or $BIANMIN_TOKEN.")
-    station = station or default_station(config)
-    from .client.feed import events_url
-
-    try:
-        events_url(station)
-    except ValueError as exc:
-        _fail("站点地址有误 / The station address is wrong:", str(exc))
-    if screenshot is None and not has_screen():
-        _fail("没有屏幕 / No screen:",
-              "DISPLAY 和 WAYLAND_DISPLAY 都未设置；在图形桌面中运行，或用 --screenshot PATH "
-              "离屏截图 / neither DISPLAY nor WAYLAND_DISPLAY is set; run it on the desktop, or "
-              "use --screenshot PATH to render off screen.")
-    if screenshot is not None and not has_screen():
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt loads
+    station = screen_station(station, config, screenshot)
     announcer, signs, hall_sign, warnings, built = build_devices(config, sign_window)
     for text in warnings.values():
         click.echo(text, err=True)

@@ -14,53 +14,30 @@ the full values never go on paper the citizen may leave on a bench.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from drivers.escpos_printer import Job
-from drivers.sam_ga467 import mask_id_number
+from kiosk.counter_ports import Missing, ReceiptFacts
+from kiosk.domain.masking import mask_id_number, mask_name
+
+Acceptance = ReceiptFacts
+"""The facts of one accepted case, as the receipt and the notice show them."""
 
 
-def mask_name(name: str) -> str:
-    """张三 → 张*, 王小明 → 王*明, 欧阳娜娜 → 欧**娜: the family name and the last character."""
-    name = name.strip()
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+def _due(m: Missing) -> dt.date | None:
+    """A 容缺 material's due date (ISO text on the way here), or None: not accepted without
+    it. Text that is no date is printed with the material's note instead."""
+    if not m.due:
+        return None
+    try:
+        return dt.date.fromisoformat(m.due)
+    except ValueError:
+        return None
 
 
-@dataclass(frozen=True)
-class Missing:
-    """A material not received: 容缺 (``due`` set: accepted, bring it by then) or not
-    accepted without it (``due`` None)."""
-
-    name: str
-    due: dt.date | None = None
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    """The facts of one accepted case, as the receipt and the notice show them."""
-
-    site_name: str
-    receipt_no: str
-    accepted_at: dt.datetime
-    applicant_name: str
-    applicant_id_number: str
-    items: Sequence[str]
-    received: Sequence[str]
-    missing: Sequence[Missing] = ()
-    promised: dt.date | None = None
-    window: str = ""
-    clerk: str = ""
-    fee_yuan: float = 0.0
-    query_url: str = ""
-    agent_name: str | None = None
-    waived: Sequence[str] = field(default_factory=tuple)
-    """Materials not asked for (免提交): the clerk got them from shared data or an e-licence."""
+def _note(m: Missing) -> str:
+    if m.due and _due(m) is None:  # shown as written rather than dropped
+        return f"{m.note}；{m.due}" if m.note else m.due
+    return m.note
 
 
 def _date(day: dt.date) -> str:
@@ -71,6 +48,8 @@ def _header(job: Job, title: str, title_en: str, a: Acceptance) -> None:
     job.text(a.site_name, align="center", bold=True)
     job.text(title, size=2, bold=True, align="center")
     job.text(title_en, align="center")
+    if a.note:
+        job.text(a.note, align="center", bold=True)
     job.rule()
     job.text(f"受理编号 Receipt No.: {a.receipt_no}", bold=True)
     job.text(f"申请人 Applicant: {mask_name(a.applicant_name)}  "
@@ -91,12 +70,11 @@ def receipt_job(a: Acceptance) -> Job:
         job.text(f"  ✓ {name}")
     for name in a.waived:
         job.text(f"  ○ {name}（免提交 / not needed）")
-    deferred = [m for m in a.missing if m.due is not None]
+    deferred = [(m, due) for m in a.missing if (due := _due(m)) is not None]
     if deferred:
         job.text("容缺材料 To bring later:", bold=True)
-        for m in deferred:
-            assert m.due is not None
-            job.text(f"  △ {m.name}：{_date(m.due)}前补交 / by {m.due.isoformat()}")
+        for m, due in deferred:
+            job.text(f"  △ {m.name}：{_date(due)}前补交 / by {due.isoformat()}")
     if a.fee_yuan:
         job.text(f"收费 Fee: {a.fee_yuan:.2f} 元")
     if a.promised is not None:
@@ -121,8 +99,9 @@ def notice_job(a: Acceptance) -> Job:
     _header(job, "一次性告知单", "What is still needed", a)
     job.text("您办理的事项还需补充以下材料 / Please bring:", bold=True)
     for n, m in enumerate(a.missing, 1):
-        when = f"，{_date(m.due)}前 / by {m.due.isoformat()}" if m.due else ""
-        note = f"（{m.note}）" if m.note else ""
+        due = _due(m)
+        when = f"，{_date(due)}前 / by {due.isoformat()}" if due else ""
+        note = f"（{_note(m)}）" if _note(m) else ""
         job.text(f"{n}. {m.name}{note}{when}")
     job.rule()
     job.text("材料补齐后请带本告知单到窗口办理 / Bring this notice with the papers.")
@@ -135,16 +114,15 @@ def notice_job(a: Acceptance) -> Job:
 def commitment_job(a: Acceptance) -> Job:
     """告知承诺书 for the 容缺 materials: the citizen promises to bring them by their date and
     signs; the counter scans the signed paper as the commitment."""
-    deferred = [m for m in a.missing if m.due is not None]
+    deferred = [(m, due) for m in a.missing if (due := _due(m)) is not None]
     if not deferred:
         raise ValueError("no material is deferred (容缺): there is nothing to commit to")
     job = Job()
     _header(job, "容缺受理告知承诺书", "Commitment to supply", a)
     job.text("本人承诺在以下期限内补交材料，逾期未补交的，本次申请按不予受理处理。")
     job.text("I will bring these papers by the dates below; otherwise the application lapses.")
-    for m in deferred:
-        assert m.due is not None
-        job.text(f"  · {m.name}：{_date(m.due)}前")
+    for m, due in deferred:
+        job.text(f"  · {m.name}：{_date(due)}前")
     job.feed(2)
     job.text("承诺人签字 Signature: ________________")
     job.feed(1)

@@ -12,7 +12,7 @@ the background.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import logging
 import threading
 import time
@@ -35,29 +35,12 @@ HINT_NOTHING = "检查所填的材料信息 / Check the materials entered"
 HINT_SOFTWARE = "重试；仍不行请重启程序 / Try again; if it keeps failing, restart the program"
 
 
-def acceptance_of(facts: ReceiptFacts, tz: ZoneInfo | None = None) -> printouts.Acceptance:
-    """The printouts' facts from the port's: due dates from ISO text, and the acceptance
-    time in the site's zone (times travel in UTC; paper shows local time, DESIGN.md §5)."""
-    accepted_at = facts.accepted_at
-    if tz is not None and accepted_at.tzinfo is not None:
-        accepted_at = accepted_at.astimezone(tz)
-    missing = []
-    for m in facts.missing:
-        due = None
-        note = m.note
-        if m.due:
-            try:
-                due = dt.date.fromisoformat(m.due)
-            except ValueError:  # shown as written rather than dropped
-                note = f"{note}；{m.due}" if note else m.due
-        missing.append(printouts.Missing(m.name, due, note))
-    return printouts.Acceptance(
-        site_name=facts.site_name, receipt_no=facts.receipt_no, accepted_at=accepted_at,
-        applicant_name=facts.applicant_name, applicant_id_number=facts.applicant_id_number,
-        items=list(facts.items), received=list(facts.received), missing=missing,
-        promised=facts.promised, window=facts.window, clerk=facts.clerk,
-        fee_yuan=facts.fee_yuan, query_url=facts.query_url, agent_name=facts.agent_name,
-        waived=list(facts.waived))
+def acceptance_of(facts: ReceiptFacts, tz: ZoneInfo | None = None) -> ReceiptFacts:
+    """The facts with the acceptance time in the site's zone (times travel in UTC; paper
+    shows local time, DESIGN.md §5)."""
+    if tz is None or facts.accepted_at.tzinfo is None:
+        return facts
+    return dataclasses.replace(facts, accepted_at=facts.accepted_at.astimezone(tz))
 
 
 class PrinterAdapter:

@@ -16,20 +16,21 @@ the counter holds the full values in memory itself.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from drivers.gb11643 import is_valid
-from drivers.sam_ga467 import mask_id_number
 from kiosk import catalogue_loader
+from kiosk.domain import case_body as shape
 from kiosk.domain import cases as rules
 from kiosk.domain.catalogue import Catalogue
+from kiosk.domain.masking import mask_id_number, mask_name
 from kiosk.domain.search import initials
 from kiosk.domain.workdays import WorkdayCalendar
-from kiosk.printouts import mask_name
 from offline_store import audit
 from offline_store import cases as store
 
@@ -111,52 +112,10 @@ class CaseDesk:
         """What accepting ``body`` now would decide, every problem at once; writes nothing.
         A captured material counts ``page_count`` when given, else its ``pages``."""
         catalogue = self.catalogue()
-        at = self._accepted_at(body)
-        on = at.date()
-        states, _ = _states(body.get("materials", ()), preview=True)
-        problems = self._party_problems(body) if body.get("applicant") else [
-            rules.Problem("applicant", "请读取或填写申请人 / read or enter the applicant")]
-        base: dict[str, Any] = {
-            "ok": False, "status": None, "checklist": [], "notice": [], "promised_days": None,
-            "promised_date": None, "promised_estimated": False, "fees": [],
-            "fee_total_yuan": 0.0, "accepted_on": on.isoformat(),
-            "rongque_latest": rules.rongque_due(self.calendar, on,
-                                                self.rongque_days).isoformat()}
-        try:
-            lines = rules.checklist(catalogue, item_codes=body.get("item_codes") or (),
-                                    bundle_code=body.get("bundle_code"))
-        except rules.CaseError as exc:
-            problems.insert(0, rules.Problem("items", str(exc)))
-            return {**base, "problems": [_problem(p) for p in problems]}
-        problems += rules.check_acceptance(lines, states, accepted_on=on,
-                                           calendar=self.calendar,
-                                           rongque_days=self.rongque_days)
-        deferred = any(isinstance(s, rules.Deferred) for s in states.values())
-        return {
-            **base, **self._terms(catalogue, body, on),
-            "ok": not problems,
-            "status": None if problems else (rules.CaseStatus.ACCEPTED_RONGQUE if deferred
-                                             else rules.CaseStatus.ACCEPTED).value,
-            "checklist": [_line(line) for line in lines],
-            "problems": [_problem(p) for p in problems],
-            "notice": [_notice(n) for n in rules.one_time_notice(lines, states)],
-        }
-
-    def _terms(self, catalogue: Catalogue, body: Mapping[str, Any],
-               on: dt.date) -> dict[str, Any]:
-        """The promised date and the fees, as :func:`kiosk.domain.cases.accept` makes them
-        (the preview shows them before the case can be accepted)."""
-        bundle = body.get("bundle_code")
-        codes = catalogue.bundles[bundle].item_codes if bundle else tuple(body["item_codes"])
-        days = rules.promised_days(catalogue, item_codes=codes, bundle_code=bundle)
-        promised = self.calendar.add_working_days(on, days)
-        fees = [rules.FeeLine(c, catalogue.items[c].name, catalogue.items[c].fees.amount_yuan,
-                              catalogue.items[c].fees.basis) for c in codes]
-        return {"promised_days": days, "promised_date": promised.isoformat(),
-                "promised_estimated": any(not self.calendar.knows(y)
-                                          for y in range(on.year, promised.year + 1)),
-                "fees": [_fee(f) for f in fees],
-                "fee_total_yuan": sum(round(f.amount_yuan * 100) for f in fees) / 100}
+        on = self._accepted_at(body).date()
+        with _as_refusal():
+            return shape.preview(catalogue, self.calendar, body, on=on, id_check=is_valid,
+                                 rongque_days=self.rongque_days)
 
     # --- acceptance (on the writer, inside the request's transaction) ------------------------
 
@@ -181,9 +140,10 @@ class CaseDesk:
         receipt_no = self._given_receipt_no(conn, body, window)
         problems = self._party_problems(body)
         if problems:
-            raise Refused(422, "invalid_party", _joined(problems),
-                          problems=[_problem(p) for p in problems])
-        states, pages = _states(body["materials"], preview=False)
+            raise Refused(422, "invalid_party", shape.joined(problems),
+                          problems=[shape.problem_json(p) for p in problems])
+        with _as_refusal():
+            states, pages = shape.states_of(body["materials"], preview=False)
         codes = list(body.get("item_codes") or ())
         bundle = body.get("bundle_code")
         try:
@@ -191,13 +151,13 @@ class CaseDesk:
                                       calendar=self.calendar, item_codes=codes,
                                       bundle_code=bundle, rongque_days=self.rongque_days)
         except rules.AcceptanceRefused as exc:
-            raise Refused(422, "acceptance_refused", _joined(exc.problems),
-                          problems=[_problem(p) for p in exc.problems],
-                          notice=[_notice(n) for n in exc.notice]) from None
+            raise Refused(422, "acceptance_refused", shape.joined(exc.problems),
+                          problems=[shape.problem_json(p) for p in exc.problems],
+                          notice=[shape.notice_json(n) for n in exc.notice]) from None
         except rules.CaseError as exc:  # no items, an unknown item or bundle
             problem = rules.Problem("items", str(exc))
             raise Refused(422, "acceptance_refused", problem.message,
-                          problems=[_problem(problem)], notice=[]) from None
+                          problems=[shape.problem_json(problem)], notice=[]) from None
         missing = [sha for shas in pages.values() for sha in shas if not self.staging.has(sha)]
         if missing:
             raise _missing(missing)
@@ -207,7 +167,7 @@ class CaseDesk:
         _, step = rules.new_case("-", acceptance, at, clerk or actor)
         records = [self._record(code, state, pages.get(code, ()))
                    for code, state in acceptance.materials]
-        applicant, agent = _parties(body)
+        applicant, agent = shape.parties(body)
         made = store.accept_case(
             conn, engine.site, site_code=engine.s.site_code, local_day=at.date(),
             applicant=applicant.record(), agent=agent.record() if agent else None,
@@ -268,12 +228,12 @@ class CaseDesk:
             "bundle": {"code": bundle, "name": catalogue.bundles[bundle].name}
             if bundle else None,
             "materials": materials,
-            "notice": [_notice(n) for n in acceptance.notice],
+            "notice": [shape.notice_json(n) for n in acceptance.notice],
             "accepted_on": acceptance.accepted_on.isoformat(),
             "promised_days": acceptance.promised_days,
             "promised_date": acceptance.promised_date.isoformat(),
             "promised_estimated": acceptance.promised_estimated,
-            "fees": [_fee(f) for f in acceptance.fees],
+            "fees": [shape.fee_json(f) for f in acceptance.fees],
             "fee_total_yuan": acceptance.fee_total_yuan,
             "catalogue_version": catalogue.version,
             "clerk_name": row[0] if row else None,
@@ -400,12 +360,7 @@ class CaseDesk:
 
     @staticmethod
     def _party_problems(body: Mapping[str, Any]) -> list[rules.Problem]:
-        applicant, agent = _parties(body)
-        # a number read from the card's chip was checked by the reader; foreign and permit
-        # cards carry numbers the GB 11643 check does not fit
-        from_card = {p.id_number for p in (applicant, agent) if p is not None and p.from_card}
-        return rules.check_parties(applicant, agent,
-                                   id_check=lambda n: n in from_card or is_valid(n))
+        return shape.party_problems(body, is_valid)
 
 
 def counter_receipt_pattern(site_code: str, window: str | None) -> str | None:
@@ -416,67 +371,13 @@ def counter_receipt_pattern(site_code: str, window: str | None) -> str | None:
     return rf"{re.escape(site_code)}-(?P<day>\d{{8}})-H{re.escape(window)}(?P<seq>\d{{3}})"
 
 
-# --- the body's parts into the domain's types ---------------------------------------------------
-
-
-def _parties(body: Mapping[str, Any]) -> tuple[rules.Applicant, rules.Agent | None]:
-    a = body.get("applicant") or {}
-    applicant = rules.Applicant(name=str(a.get("name", "")).strip(),
-                                id_number=_id(a.get("id_number", "")),
-                                phone=str(a.get("phone") or ""),
-                                from_card=bool(a.get("from_card")))
-    g = body.get("agent")
-    agent = None if not g else rules.Agent(
-        name=str(g.get("name", "")).strip(), id_number=_id(g.get("id_number", "")),
-        relationship=str(g.get("relationship", "")), phone=str(g.get("phone") or ""),
-        from_card=bool(g.get("from_card")))
-    return applicant, agent
-
-
-def _id(number: Any) -> str:
-    return "".join(str(number).split()).upper()
-
-
-def _states(materials: Sequence[Mapping[str, Any]], *, preview: bool,
-            ) -> tuple[dict[str, rules.MaterialState], dict[str, list[str]]]:
-    """Each material's state and the page hashes of the captured ones."""
-    states: dict[str, rules.MaterialState] = {}
-    pages: dict[str, list[str]] = {}
-    seen: set[str] = set()
-    for m in materials:
-        code, kind = m["code"], m["state"]
-        if code in states:
-            raise Refused(422, "invalid", f"材料 {code} 出现了两次 / material {code} is "
-                                          "listed twice")
-        if kind == "captured":
-            shas = list(m.get("pages") or ())
-            count = m.get("page_count")
-            if preview:
-                states[code] = rules.Captured(count if count is not None else len(shas))
-            elif count is not None and count != len(shas):
-                raise Refused(422, "invalid", f"材料 {code} 的页数与页面不符 / material {code}:"
-                                              " page_count is not the number of pages")
-            else:
-                states[code] = rules.Captured(len(shas))
-            for sha in shas:
-                if sha in seen:
-                    raise Refused(422, "invalid", "同一页面用了两次 / the same page is used "
-                                                  "twice in this case")
-                seen.add(sha)
-            pages[code] = shas
-        elif kind == "waived":
-            states[code] = rules.Waived(reason=m["reason"], licence_code=m.get("licence_code"))
-        elif kind == "deferred":
-            try:
-                due = dt.date.fromisoformat(m["due"])
-            except ValueError:
-                raise Refused(422, "invalid", f"材料 {code} 的补交日期无效 / material {code}: "
-                                              f"no such day {m['due']}") from None
-            states[code] = rules.Deferred(due=due,
-                                          commitment_signed=bool(m["commitment_signed"]))
-        else:
-            states[code] = rules.Missing()
-    return states, pages
+@contextlib.contextmanager
+def _as_refusal() -> Iterator[None]:
+    """A malformed part of the body, as the API's 422."""
+    try:
+        yield
+    except shape.BodyError as exc:
+        raise Refused(422, "invalid", str(exc)) from None
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -496,26 +397,5 @@ def _missing(shas: Sequence[str]) -> Refused:
                    missing=list(shas))
 
 
-def _joined(problems: Sequence[rules.Problem]) -> str:
-    return "；".join(p.message for p in problems)
 
 
-def _problem(p: rules.Problem) -> dict[str, Any]:
-    return {"kind": p.kind, "message": p.message, "material_code": p.material_code}
-
-
-def _line(line: Any) -> dict[str, Any]:
-    m = line.material
-    return {"code": m.code, "name": m.name, "name_en": m.name_en, "form": line.form,
-            "count": line.count, "required": line.required, "rongque": line.rongque,
-            "mian_tijiao": line.mian_tijiao, "note": line.note}
-
-
-def _notice(n: rules.NoticeLine) -> dict[str, Any]:
-    return {"material_code": n.material_code, "name": n.name, "form": n.form,
-            "count": n.count, "note": n.note, "due": n.due.isoformat() if n.due else None}
-
-
-def _fee(f: rules.FeeLine) -> dict[str, Any]:
-    return {"item_code": f.item_code, "item_name": f.item_name,
-            "amount_yuan": f.amount_yuan, "basis": f.basis}

@@ -11,10 +11,9 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from drivers.sam_ga467 import mask_id_number
 from kiosk.domain import unresolved as rules
+from kiosk.domain.masking import mask_id_number, mask_name
 from kiosk.domain.workdays import WorkdayCalendar
-from kiosk.printouts import mask_name
 from offline_store import audit
 from offline_store import unresolved as store
 from offline_store.clock import iso

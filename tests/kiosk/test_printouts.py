@@ -20,7 +20,7 @@ CASE = Acceptance(
     applicant_id_number=ID_NUMBER,
     items=["出生医学证明办理", "新生儿户口登记", "城乡居民医保参保登记"],
     received=["居民身份证", "结婚证", "出生医学证明"],
-    missing=[Missing("户口簿", dt.date(2026, 12, 1)),
+    missing=[Missing("户口簿", "2026-12-01"),
              Missing("父母双方身份证复印件", None, "复印在同一页A4纸上")],
     promised=dt.date(2026, 12, 3), window="3", clerk="王芳", agent_name="李秀英",
     query_url="https://example.invalid/q/QS-20261124-0007", waived=["独生子女证明"])

@@ -10,7 +10,6 @@ configuration: ``kiosk.ui`` may not import the roles, which import ``drivers``).
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,8 +18,8 @@ from typing import Any
 from kiosk.client.feed import EventFeed
 from kiosk.client.http import StationClient
 from kiosk.counter_ports import CounterDevices
-from kiosk.ui.display.app import exec_until_closed
-from kiosk.ui.i18n import install_translator
+from kiosk.ui.appkit import application as _application
+from kiosk.ui.appkit import exec_until_closed
 from kiosk.ui.qt import QtCore, QtWidgets
 
 from . import look
@@ -106,15 +105,8 @@ class CounterApp:
 
 
 def application() -> QtWidgets.QApplication:
-    """The process's QApplication (made once), with the Chinese translation loaded."""
-    app = QtWidgets.QApplication.instance()
-    if app is None:
-        app = QtWidgets.QApplication(sys.argv[:1])
-        app.setApplicationName("bianmin-counter")
-        if install_translator(app) is None:
-            log.warning("counter: no Chinese translation found; showing English only")
-    assert isinstance(app, QtWidgets.QApplication)
-    return app
+    """The counter's QApplication (:func:`kiosk.ui.appkit.application`)."""
+    return _application("bianmin-counter")
 
 
 def run_counter(station: str, token: str | None, *, window: str, mode: str = "counter",

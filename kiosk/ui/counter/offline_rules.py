@@ -11,22 +11,24 @@ last catalogue the station gave this counter. The station applies them again whe
 is delivered, with its own calendar and its current catalogue: a case it would now refuse
 is kept aside with its words for the clerk (``kiosk.client.spool``). Qt-free.
 
-The body's parts are read into the domain's types as ``kiosk/station/cases.py`` reads them
-(the station may not be imported by a screen, DESIGN.md §3).
+The body's parts are read into the domain's types, and the preview made, by
+``kiosk.domain.case_body``, as the station does (the station may not be imported by a
+screen, DESIGN.md §3).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from kiosk.client.http import StationError
+from kiosk.domain import case_body as shape
 from kiosk.domain import cases as rules
 from kiosk.domain.catalogue import Catalogue
+from kiosk.domain.masking import mask_id_number, mask_name
 from kiosk.domain.workdays import WorkdayCalendar
-
-from .acceptance.draft import mask_id_number, mask_name
 
 
 def preview(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, Any], *,
@@ -34,32 +36,9 @@ def preview(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, 
             rongque_days: int = rules.RONGQUE_DAYS) -> dict[str, Any]:
     """What accepting ``body`` on ``on`` would decide: the station's preview, every problem
     at once; a captured material counts ``page_count`` when given, else its ``pages``."""
-    states, _ = states_of(body.get("materials") or (), preview=True)
-    problems = party_problems(body, id_check) if body.get("applicant") else [
-        rules.Problem("applicant", "请读取或填写申请人 / read or enter the applicant")]
-    base: dict[str, Any] = {
-        "ok": False, "status": None, "checklist": [], "notice": [], "promised_days": None,
-        "promised_date": None, "promised_estimated": False, "fees": [],
-        "fee_total_yuan": 0.0, "accepted_on": on.isoformat(),
-        "rongque_latest": rules.rongque_due(calendar, on, rongque_days).isoformat()}
-    try:
-        lines = rules.checklist(catalogue, item_codes=body.get("item_codes") or (),
-                                bundle_code=body.get("bundle_code"))
-    except rules.CaseError as exc:
-        problems.insert(0, rules.Problem("items", str(exc)))
-        return {**base, "problems": [_problem(p) for p in problems]}
-    problems += rules.check_acceptance(lines, states, accepted_on=on, calendar=calendar,
-                                       rongque_days=rongque_days)
-    deferred = any(isinstance(s, rules.Deferred) for s in states.values())
-    return {
-        **base, **_terms(catalogue, calendar, body, on),
-        "ok": not problems,
-        "status": None if problems else (rules.CaseStatus.ACCEPTED_RONGQUE if deferred
-                                         else rules.CaseStatus.ACCEPTED).value,
-        "checklist": [_line(line) for line in lines],
-        "problems": [_problem(p) for p in problems],
-        "notice": [_notice(n) for n in rules.one_time_notice(lines, states)],
-    }
+    with _as_refusal():
+        return shape.preview(catalogue, calendar, body, on=on, id_check=id_check,
+                             rongque_days=rongque_days)
 
 
 def accept(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, Any], *,
@@ -72,11 +51,12 @@ def accept(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, A
     :raises StationError: 422 ``invalid_party`` or ``acceptance_refused`` with
         ``problems`` (and ``notice``), as the station refuses: the page shows them alike.
     """
-    problems = party_problems(body, id_check)
+    problems = shape.party_problems(body, id_check)
     if problems:
-        raise StationError(422, "invalid_party", _joined(problems),
-                           {"problems": [_problem(p) for p in problems]})
-    states, _ = states_of(body.get("materials") or (), preview=False)
+        raise StationError(422, "invalid_party", shape.joined(problems),
+                           {"problems": [shape.problem_json(p) for p in problems]})
+    with _as_refusal():
+        states, _ = shape.states_of(body.get("materials") or (), preview=False)
     codes = list(body.get("item_codes") or ())
     bundle = body.get("bundle_code")
     try:
@@ -84,13 +64,13 @@ def accept(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, A
                                   item_codes=codes, bundle_code=bundle,
                                   rongque_days=rongque_days)
     except rules.AcceptanceRefused as exc:
-        raise StationError(422, "acceptance_refused", _joined(exc.problems), {
-            "problems": [_problem(p) for p in exc.problems],
-            "notice": [_notice(n) for n in exc.notice]}) from None
+        raise StationError(422, "acceptance_refused", shape.joined(exc.problems), {
+            "problems": [shape.problem_json(p) for p in exc.problems],
+            "notice": [shape.notice_json(n) for n in exc.notice]}) from None
     except rules.CaseError as exc:
         problem = rules.Problem("items", str(exc))
         raise StationError(422, "acceptance_refused", problem.message,
-                           {"problems": [_problem(problem)], "notice": []}) from None
+                           {"problems": [shape.problem_json(problem)], "notice": []}) from None
     item_codes = list(catalogue.bundles[bundle].item_codes) if bundle else codes
     materials = []
     for code, state in acceptance.materials:
@@ -100,7 +80,7 @@ def accept(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, A
             "pages": state.pages if isinstance(state, rules.Captured) else 0,
             "due": state.due.isoformat() if isinstance(state, rules.Deferred) else None,
             "reason": state.reason if isinstance(state, rules.Waived) else None})
-    applicant, agent = parties(body)
+    applicant, agent = shape.parties(body)
     return {
         "id": None, "receipt_no": receipt_no, "status": acceptance.status.value,
         "accepted_at": at.isoformat(), "accepted_on": acceptance.accepted_on.isoformat(),
@@ -108,11 +88,11 @@ def accept(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, A
         "mode": body.get("mode"), "ticket_id": body.get("ticket_id"),
         "items": [{"code": c, "name": catalogue.items[c].name} for c in item_codes],
         "bundle": {"code": bundle, "name": catalogue.bundles[bundle].name} if bundle else None,
-        "materials": materials, "notice": [_notice(n) for n in acceptance.notice],
+        "materials": materials, "notice": [shape.notice_json(n) for n in acceptance.notice],
         "promised_days": acceptance.promised_days,
         "promised_date": acceptance.promised_date.isoformat(),
         "promised_estimated": acceptance.promised_estimated,
-        "fees": [_fee(f) for f in acceptance.fees],
+        "fees": [shape.fee_json(f) for f in acceptance.fees],
         "fee_total_yuan": acceptance.fee_total_yuan,
         "catalogue_version": catalogue.version,
         "query_url": query_url.replace("{receipt_no}", receipt_no),
@@ -120,84 +100,13 @@ def accept(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, A
     }
 
 
-# --- the body's parts into the domain's types (as kiosk/station/cases.py) -----------------------
-
-
-def parties(body: Mapping[str, Any]) -> tuple[rules.Applicant, rules.Agent | None]:
-    a = body.get("applicant") or {}
-    applicant = rules.Applicant(name=str(a.get("name", "")).strip(),
-                                id_number=_id(a.get("id_number", "")),
-                                phone=str(a.get("phone") or ""),
-                                from_card=bool(a.get("from_card")))
-    g = body.get("agent")
-    agent = None if not g else rules.Agent(
-        name=str(g.get("name", "")).strip(), id_number=_id(g.get("id_number", "")),
-        relationship=str(g.get("relationship", "")), phone=str(g.get("phone") or ""),
-        from_card=bool(g.get("from_card")))
-    return applicant, agent
-
-
-def party_problems(body: Mapping[str, Any],
-                   id_check: Callable[[str], bool]) -> list[rules.Problem]:
-    """The parties' problems; a number read from the card's chip was checked by the reader
-    (foreign and permit cards carry numbers the GB 11643 check does not fit)."""
-    applicant, agent = parties(body)
-    from_card = {p.id_number for p in (applicant, agent) if p is not None and p.from_card}
-    return rules.check_parties(applicant, agent,
-                               id_check=lambda n: n in from_card or id_check(n))
-
-
-def states_of(materials: Sequence[Mapping[str, Any]], *, preview: bool,
-              ) -> tuple[dict[str, rules.MaterialState], dict[str, list[str]]]:
-    """Each material's state and the page hashes of the captured ones.
-
-    :raises StationError: 422 ``invalid`` for a body the station would call malformed.
-    """
-    states: dict[str, rules.MaterialState] = {}
-    pages: dict[str, list[str]] = {}
-    for m in materials:
-        code, kind = str(m["code"]), m["state"]
-        if code in states:
-            raise StationError(422, "invalid", f"材料 {code} 出现了两次 / material {code} is "
-                                               "listed twice")
-        if kind == "captured":
-            shas = [str(s) for s in m.get("pages") or ()]
-            count = m.get("page_count")
-            states[code] = rules.Captured(int(count) if preview and count is not None
-                                          else len(shas))
-            pages[code] = shas
-        elif kind == "waived":
-            states[code] = rules.Waived(reason=m["reason"], licence_code=m.get("licence_code"))
-        elif kind == "deferred":
-            try:
-                due = dt.date.fromisoformat(str(m["due"]))
-            except ValueError:
-                raise StationError(422, "invalid", f"材料 {code} 的补交日期无效 / material "
-                                                   f"{code}: no such day {m['due']}") from None
-            states[code] = rules.Deferred(due=due,
-                                          commitment_signed=bool(m["commitment_signed"]))
-        else:
-            states[code] = rules.Missing()
-    return states, pages
-
-
-def _terms(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, Any],
-           on: dt.date) -> dict[str, Any]:
-    bundle = body.get("bundle_code")
-    codes = catalogue.bundles[bundle].item_codes if bundle else tuple(body["item_codes"])
-    days = rules.promised_days(catalogue, item_codes=codes, bundle_code=bundle)
-    promised = calendar.add_working_days(on, days)
-    fees = [rules.FeeLine(c, catalogue.items[c].name, catalogue.items[c].fees.amount_yuan,
-                          catalogue.items[c].fees.basis) for c in codes]
-    return {"promised_days": days, "promised_date": promised.isoformat(),
-            "promised_estimated": any(not calendar.knows(y)
-                                      for y in range(on.year, promised.year + 1)),
-            "fees": [_fee(f) for f in fees],
-            "fee_total_yuan": sum(round(f.amount_yuan * 100) for f in fees) / 100}
-
-
-def _id(number: Any) -> str:
-    return "".join(str(number).split()).upper()
+@contextlib.contextmanager
+def _as_refusal() -> Iterator[None]:
+    """A malformed part of the body, refused as the station refuses it."""
+    try:
+        yield
+    except shape.BodyError as exc:
+        raise StationError(422, "invalid", str(exc)) from None
 
 
 def _masked(person: rules.Applicant | rules.Agent | None) -> dict[str, str] | None:
@@ -205,27 +114,3 @@ def _masked(person: rules.Applicant | rules.Agent | None) -> dict[str, str] | No
         return None
     return {"name": mask_name(person.name), "id_number": mask_id_number(person.id_number)}
 
-
-def _joined(problems: Sequence[rules.Problem]) -> str:
-    return "；".join(p.message for p in problems)
-
-
-def _problem(p: rules.Problem) -> dict[str, Any]:
-    return {"kind": p.kind, "message": p.message, "material_code": p.material_code}
-
-
-def _line(line: Any) -> dict[str, Any]:
-    m = line.material
-    return {"code": m.code, "name": m.name, "name_en": m.name_en, "form": line.form,
-            "count": line.count, "required": line.required, "rongque": line.rongque,
-            "mian_tijiao": line.mian_tijiao, "note": line.note}
-
-
-def _notice(n: rules.NoticeLine) -> dict[str, Any]:
-    return {"material_code": n.material_code, "name": n.name, "form": n.form,
-            "count": n.count, "note": n.note, "due": n.due.isoformat() if n.due else None}
-
-
-def _fee(f: rules.FeeLine) -> dict[str, Any]:
-    return {"item_code": f.item_code, "item_name": f.item_name,
-            "amount_yuan": f.amount_yuan, "basis": f.basis}

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
-import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kiosk.client.feed import EventFeed
-from kiosk.ui.i18n import install_translator
+from kiosk.ui.appkit import application as _application
+from kiosk.ui.appkit import exec_until_closed
 from kiosk.ui.qt import QtCore, QtGui, QtWidgets
 
 from .controller import AnnouncerLike, HallController, SignLike
@@ -98,31 +97,8 @@ class HallDisplay:
 
 
 def application() -> QtWidgets.QApplication:
-    """The process's QApplication (made once), with the Chinese translation loaded."""
-    app = QtWidgets.QApplication.instance()
-    if app is None:
-        app = QtWidgets.QApplication(sys.argv[:1])
-        app.setApplicationName("bianmin-display")
-        if install_translator(app) is None:
-            log.warning("hall display: no Chinese translation found; showing English only")
-    assert isinstance(app, QtWidgets.QApplication)
-    return app
-
-
-def exec_until_closed(app: QtWidgets.QApplication) -> None:
-    """Qt's event loop until the last window closes, Ctrl-C or SIGTERM. Qt's loop runs no
-    Python signal handler by itself: a timer wakes it so that the handler gets its turn."""
-    previous = {sig: signal.signal(sig, lambda *_: app.quit())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    waker = QtCore.QTimer()
-    waker.timeout.connect(lambda: None)
-    waker.start(200)
-    try:
-        app.exec()
-    finally:
-        waker.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    """The hall display's QApplication (:func:`kiosk.ui.appkit.application`)."""
+    return _application("bianmin-display")
 
 
 def run_display(station: str, token: str | None, *, announcer: AnnouncerLike | None = None,

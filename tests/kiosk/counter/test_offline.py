@@ -180,7 +180,7 @@ def test_a_home_visit_offline_is_delivered_when_the_station_is_back(
     assert visit.printer.kinds() == ["receipt"]
     receipt = visit.printer.printed[0][1]
     assert receipt.receipt_no == answer["receipt_no"]
-    assert "离线受理，回站后上传" in receipt.site_name
+    assert "离线受理，回站后上传" in receipt.note
     assert answer["receipt_no"] in window.banner.text.text()
 
     # the rating by hand (no pad), kept with the case

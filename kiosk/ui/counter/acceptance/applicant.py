@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kiosk.domain.masking import mask_id_number, mask_name
 from kiosk.ui.counter import look
 from kiosk.ui.qt import QtCore, QtGui, QtWidgets
 
-from .draft import Person, mask_id_number, mask_name, relationship_names
+from .draft import Person, relationship_names
 
 Qt = QtCore.Qt
 QT_TRANSLATE_NOOP = QtCore.QT_TRANSLATE_NOOP

@@ -24,31 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.domain.cases import RELATIONSHIPS, Agent, Applicant, check_parties
+from kiosk.domain.masking import mask_id_number, mask_name
 
 CAPTURE, WAIVE, DEFER = "capture", "waive", "defer"
 """What the clerk chose for a material: capture it (missing until a page is taken), waive
 it (免提交) or defer it (容缺)."""
 CHOICES = (CAPTURE, WAIVE, DEFER)
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 王小明 → 王*明: the family name and the last character (the rule the
-    printouts use, ``kiosk.printouts.mask_name``)."""
-    name = name.strip()
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def mask_id_number(number: str) -> str:
-    """The first 6 and the last 4 characters (GA 467 readers' rule, as on the receipt):
-    ``110105********002X``; a short or partial number is all stars."""
-    number = number.strip()
-    if len(number) <= 10:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
 @dataclass(repr=False)

@@ -15,6 +15,7 @@ the list. The full name and number exist only in the :class:`~.draft.Draft`, in 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import weakref
 from collections.abc import Callable
@@ -542,10 +543,9 @@ class AcceptanceView(QtWidgets.QWidget):
     def _accepted(self, answer: dict[str, Any]) -> None:
         self._answer = answer
         # the receipt masks whatever it is given: the station's masked values print the same
-        site = self.ctx.site_name
-        if answer.get("offline"):
-            site = f"{site}（{OFFLINE_NOTE}）" if site else OFFLINE_NOTE
-        self._facts = facts_from_case(answer, site)
+        facts = facts_from_case(answer, self.ctx.site_name)
+        self._facts = dataclasses.replace(facts, note=OFFLINE_NOTE) if answer.get("offline") \
+            else facts
         self._print(None)
 
     def _print(self, only: tuple[str, ...] | None) -> None:

@@ -1,0 +1,26 @@
+"""How personal data is shown where the full value is not needed (screens, receipts, API
+answers): the name keeps its family name and last character, the ID number its first 6
+and last 4 characters (the rule GA 467 readers' software and the receipts follow). The
+drivers keep their own copy of the number's rule for their ``repr`` (``drivers`` may not
+import the application)."""
+
+from __future__ import annotations
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 王小明 → 王*明, 欧阳娜娜 → 欧**娜: the family name and the last character."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_id_number(number: str) -> str:
+    """``110105********002X``: the first 6 and the last 4 characters; a short or partial
+    number is all stars."""
+    number = number.strip()
+    if len(number) <= 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]

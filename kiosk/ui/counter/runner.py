@@ -43,7 +43,13 @@ class Runner(QtCore.QObject):
     def run(self, fn: Callable[[], T], done: Callable[[T], None] | None = None,
             failed: Callable[[BaseException], None] | None = None) -> Future[T]:
         """``fn()`` on a worker; then ``done(result)`` or ``failed(exc)`` on the GUI thread.
-        An exception with no ``failed`` is logged (never shown as a trace)."""
+        An exception with no ``failed`` is logged (never shown as a trace). After
+        :meth:`close` (a timer of a closing page may still fire) nothing runs: the future
+        comes back cancelled."""
+        if self._closed:
+            future: Future[T] = Future()
+            future.cancel()
+            return future
         future = self._pool.submit(fn)
 
         def finished(f: Future[Any]) -> None:

@@ -149,7 +149,8 @@ class QueuePanel(QtWidgets.QFrame):
     def refresh(self) -> None:
         """Draw the model as it is now."""
         m = self.model
-        self._arrange(m.accepting)
+        # a home visit has no queue: the page gets the room (one column of keys)
+        self._arrange(m.accepting or m.mode == "home_visit")
         enabled = m.enabled()
         for action, made in self.buttons.items():
             source = LABELS.get(action) or (OPEN if m.pause_means_open else PAUSE)

@@ -39,6 +39,7 @@ NO_CAMERA_HINT = QT_TRANSLATE_NOOP(
     "CounterAcceptance", "Check its USB cable and restart the counter; meanwhile mark the material "
     "waived or deferred where allowed, everything else works")
 WAITING = QT_TRANSLATE_NOOP("CounterAcceptance", "Starting the camera…")
+CHOOSE_MATERIAL = QT_TRANSLATE_NOOP("CounterAcceptance", "Choose a material on the list")
 NO_PAGES = QT_TRANSLATE_NOOP("CounterAcceptance", "No page yet: lay the page under the camera")
 
 CTX = "CounterAcceptance"
@@ -75,6 +76,7 @@ class PreviewView(QtWidgets.QWidget):
         self._hint = ""
         self._note = ""
         self._note_hint = ""
+        self._idle = True
         self.frames = 0
         """Pictures shown since the widget was made (tests and the bench read it)."""
 
@@ -96,6 +98,12 @@ class PreviewView(QtWidgets.QWidget):
 
     def clear(self) -> None:
         self._image, self._quad, self._hint = None, None, ""
+        self.update()
+
+    def set_idle(self, idle: bool) -> None:
+        """No material chosen: the empty picture asks for one rather than saying the
+        camera is starting (it is not)."""
+        self._idle = idle
         self.update()
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
@@ -138,7 +146,7 @@ class PreviewView(QtWidgets.QWidget):
         bold.setBold(True)
         small = QtGui.QFont(self.font())
         small.setPixelSize(look.SMALL_PX)
-        note = self._note or look.inline(CTX, WAITING)
+        note = self._note or look.inline(CTX, CHOOSE_MATERIAL if self._idle else WAITING)
         blocks = [(note, bold, QtGui.QColor("white"))]
         if self._note_hint:
             blocks.append((self._note_hint, small, QtGui.QColor("#e5e7eb")))
@@ -330,6 +338,7 @@ class CapturePanel(QtWidgets.QWidget):
             self._generation += 1
         self.material = material
         self.preview.clear()
+        self.preview.set_idle(material is None)
         self._show_pages()
         if material is not None and self.isVisibleTo(self.window()):
             self.start()
@@ -357,6 +366,7 @@ class CapturePanel(QtWidgets.QWidget):
         self.material = None
         self._thumbs.clear()
         self.preview.clear()
+        self.preview.set_idle(True)
         self.strip.forget()
 
     # --- from the camera's threads ------------------------------------------------------------

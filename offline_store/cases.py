@@ -18,6 +18,7 @@ removes (DESIGN.md §6).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -340,3 +341,70 @@ def _opened(site: Site, row: dict[str, Any]) -> dict[str, Any]:
     row["receipt"] = json.loads(row["receipt"])
     row["history"] = json.loads(row["history"])
     return row
+
+
+def case_state(conn: sqlite3.Connection, site: Site, case_id: str) -> dict[str, Any] | None:
+    """What a step after acceptance needs, read inside the caller's transaction: the status,
+    the history, the catalogue references and each material's ``(state, detail, due_date)``
+    with its detail opened. None: no such case. :class:`KeyShredded` once its key is gone."""
+    row = conn.execute(
+        "SELECT status, history, key_id, item_codes, bundle_code FROM cases WHERE id = ?",
+        (case_id,)).fetchone()
+    if row is None:
+        return None
+    dk = site.data_key(row[2])
+    materials = {
+        code: (state, dk.decrypt_json(detail, f"{MATERIAL_CONTEXT}|{case_id}|{code}")
+               if detail else None, due)
+        for code, state, detail, due in conn.execute(
+            "SELECT material_code, state, detail, due_date FROM case_materials"
+            " WHERE case_id = ?", (case_id,))}
+    return {"status": row[0], "history": json.loads(row[1]), "item_codes": json.loads(row[3]),
+            "bundle_code": row[4], "materials": materials}
+
+
+def move_case(conn: sqlite3.Connection, site: Site, case_id: str, *, status: str,
+              entry: Mapping[str, Any], op: str,
+              material: MaterialRecord | None = None) -> dict[str, Any]:
+    """A step after acceptance, inside the caller's transaction: the new status, the step
+    appended to the history, a material supplied (补交: its new state and, when captured, its
+    pages sealed under the case's own key after the ones it had), and the outbox op.
+
+    :returns: ``{"status", "blob_hashes"}``.
+    """
+    row = conn.execute("SELECT key_id, history FROM cases WHERE id = ?", (case_id,)).fetchone()
+    if row is None:
+        raise LookupError(case_id)
+    dk = site.data_key(row[0])
+    history = [*json.loads(row[1]), dict(entry)]
+    now = site.clock.now()
+    stored: list[_StoredPage] = []
+    if material is not None:
+        _check_states([material])
+        first = conn.execute("SELECT coalesce(max(page_no), 0) FROM case_pages WHERE case_id = ?"
+                             " AND material_code = ?", (case_id, material.code)).fetchone()[0]
+        stored = [dataclasses.replace(p, page_no=p.page_no + first)
+                  for p in _seal_pages(site, dk, [material])]
+        conn.execute(
+            "UPDATE case_materials SET state = ?, detail = ?, due_date = ? WHERE case_id = ?"
+            " AND material_code = ?",
+            (material.state, dk.encrypt_json(material.detail,
+                                              f"{MATERIAL_CONTEXT}|{case_id}|{material.code}")
+             if material.detail else None, material.due_date, case_id, material.code))
+        conn.executemany(
+            "INSERT OR IGNORE INTO blobs (sha256, size, key_id, media_type, created_at)"
+            " VALUES (?,?,?,?,?)",
+            [(p.sha, p.size, dk.key_id, p.media_type, iso(now)) for p in stored])
+        conn.executemany(
+            "INSERT INTO case_pages (case_id, material_code, page_no, blob_sha256)"
+            " VALUES (?,?,?,?)", [(case_id, p.material, p.page_no, p.sha) for p in stored])
+    conn.execute("UPDATE cases SET status = ?, history = ?, updated_at = ? WHERE id = ?",
+                 (status, json.dumps(history, ensure_ascii=False), iso(now), case_id))
+    hashes = [p.sha for p in stored]
+    outbox.enqueue(
+        conn, site.clock, entity="case", entity_id=case_id, op=op, key=dk, blob_hashes=hashes,
+        payload={"id": case_id, "status": status, "step": dict(entry),
+                 "material": None if material is None else {
+                     "code": material.code, "state": material.state,
+                     "detail": material.detail, "pages": hashes}})
+    return {"status": status, "blob_hashes": hashes}

@@ -237,6 +237,16 @@ class StationClient:
         ``key``, so that the case is made once."""
         return self._send("POST", "/v1/cases", key=key, json=dict(body))
 
+    def case_step(self, case_id: str, step: str, *, material: Mapping[str, Any] | None = None,
+                  note: str = "", window: str | None = None,
+                  key: str | None = None) -> dict[str, Any]:
+        """``supply`` (补交) a deferred material, ``finish`` (办结) or ``withdraw`` (撤回) a
+        case; upload a captured material's pages first."""
+        body: dict[str, Any] = {"note": note, "window": window}
+        if material is not None:
+            body["material"] = dict(material)
+        return self._send("POST", f"/v1/cases/{case_id}/{step}", json=body, key=key)
+
     def cases(self, day: str | None = None) -> dict[str, Any]:
         """``{"day", "cases": [...]}``: the cases accepted on ``day`` (today), masked."""
         return self._send("GET", "/v1/cases", params={"day": day} if day else None)

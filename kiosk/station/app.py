@@ -334,6 +334,23 @@ class CaseRequest(BaseModel):
         examples=["DEMO-0001-20261124-H1001"])
 
 
+class CaseStepRequest(BaseModel):
+    """A step after acceptance: ``material`` for ``supply`` (补交: captured with its uploaded
+    pages, or waived), ``note`` (why, for ``withdraw``), the ``window`` it happens at."""
+
+    model_config = _STRICT
+    material: CapturedIn | WaivedIn | None = Field(default=None, discriminator="state")
+    note: str = Field(default="", max_length=500)
+    window: WindowNumber | None = None
+
+
+class CaseStepOut(BaseModel):
+    id: str
+    status: str
+    step: dict[str, str]
+    history: list[dict[str, str]]
+
+
 class PreviewRequest(CaseRequest):
     applicant: PartyIn | None = None  # type: ignore[assignment]
 
@@ -955,6 +972,29 @@ def create_app(station: Station | None) -> FastAPI:
 
         return await post(who, "case_accept", key, request, body,
                           lambda conn: cases.accept(conn, draft, actor=actor(who)),
+                          after=staged_pages_done)
+
+    @app.post("/v1/cases/{case_id}/{step}", response_model=CaseStepOut, responses={
+        **ERRORS, 409: {"model": ErrorOut, "description": "``invalid_transition`` (not in this "
+                        "status, not a deferred material…) or ``missing_uploads``"}})
+    async def case_step(who: Role, key: Key, request: Request,
+                        case_id: Annotated[str, Path(max_length=64)],
+                        step: Literal["supply", "finish", "withdraw"],
+                        body: CaseStepRequest) -> JSONResponse:
+        """A step of an accepted case: ``supply`` a 容缺 material (补交; the last one owed
+        makes the case ``materials_complete``), ``finish`` (办结; not while something is
+        owed), ``withdraw`` (撤回, with a note saying why). History, outbox and audit in one
+        transaction."""
+        cases = the_station().cases
+        given = body.model_dump(mode="json")
+
+        def staged_pages_done(answer: Answer) -> None:
+            if answer.status == 200 and given.get("material"):
+                cases.staging.discard(cases.pages_of({"materials": [given["material"]]}))
+
+        return await post(who, "case_step", key, request, body,
+                          lambda conn: cases.step(conn, case_id, step, given,
+                                                  actor=actor(who)),
                           after=staged_pages_done)
 
     @app.get("/v1/cases", response_model=CasesOut, responses=ERRORS)

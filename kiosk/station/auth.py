@@ -21,7 +21,7 @@ CODE_LIFETIME = dt.timedelta(minutes=10)
 # one-window acceptance (issue 7): the catalogue, page uploads, the preview, accepting and
 # reading cases, the screens' audit entries, 办不成事 requests, and the list of
 # rectification tasks (no personal data) for the counter's manager view
-CASE_WORK = ("catalogue", "case_preview", "upload", "case_accept", "cases", "audit",
+CASE_WORK = ("catalogue", "case_preview", "upload", "case_accept", "case_step", "cases", "audit",
              "unresolved_report", "unresolved", "unresolved_step", "rectifications")
 
 PERMISSIONS: dict[str, frozenset[str]] = {

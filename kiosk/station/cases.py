@@ -191,6 +191,64 @@ class CaseDesk:
         event = engine.event("case.accepted", window=window, status=acceptance.status.value)
         return Answer(201, answer, [event])
 
+    # --- steps after acceptance (补交, 办结, 撤回) ------------------------------------------------
+
+    def step(self, conn: sqlite3.Connection, case_id: str, step: str,
+             body: Mapping[str, Any], *, actor: str) -> Answer:
+        """One step of an accepted case, as the domain allows it: ``supply`` a deferred
+        material (captured with its uploaded pages, or waived where its line allows),
+        ``finish`` (办结), ``withdraw`` (撤回, with why). The case, its history, the material,
+        its pages, the outbox op and the audit entry in the request's one transaction."""
+        engine = self.engine
+        found = store.case_state(conn, engine.site, case_id)
+        if found is None:
+            raise Refused(404, "not_found", f"没有这个办件 / no case {case_id!r}")
+        case = rules.Case(case_id, rules.CaseStatus(found["status"]), tuple(
+            (code, rules.material_from_record(*record))
+            for code, record in found["materials"].items()),
+            tuple(rules.Step.from_entry(e) for e in found["history"]))
+        at = engine.local(engine.now())
+        by = engine.clerks.get(body.get("window")) if body.get("window") else None
+        by = by or actor
+        note = str(body.get("note") or "")
+        record = None
+        try:
+            if step == "supply":
+                given = body.get("material") or {}
+                with _as_refusal():
+                    states, pages = shape.states_of([given], preview=False)
+                code, state = next(iter(states.items()))
+                if not isinstance(state, rules.Captured | rules.Waived):
+                    raise rules.CaseError("补交的材料须已采集或免提交 / a supplied material is "
+                                          "captured or waived")
+                missing = [sha for sha in pages.get(code, ()) if not self.staging.has(sha)]
+                if missing:
+                    raise _missing(missing)
+                bundle = found["bundle_code"]  # a bundle's case keeps its items' codes too
+                lines = rules.checklist(self.catalogue(), bundle_code=bundle) if bundle else \
+                    rules.checklist(self.catalogue(), item_codes=found["item_codes"])
+                line = next((ln for ln in lines if ln.material.code == code), None)
+                if line is None:
+                    raise rules.CaseError(f"{code} 不在本案材料中 / {code} is not a material "
+                                          "of this case")
+                case, done = rules.supply(case, line, state, at, by)
+                record = self._record(code, state, pages.get(code, ()))
+            elif step == "finish":
+                case, done = rules.finish(case, at, by, note)
+            else:
+                case, done = rules.withdraw(case, at, by, note)
+        except rules.CaseError as exc:
+            raise Refused(409, "invalid_transition", str(exc)) from None
+        made = store.move_case(conn, engine.site, case_id, status=case.status.value,
+                               entry=done.entry(), op=done.kind, material=record)
+        audit.record(conn, engine.site.clock, actor=actor, action=f"case.{done.kind}",
+                     subject=case_id, detail={"pages": len(made["blob_hashes"]),
+                                              "status": case.status.value})
+        event = engine.event("case.changed", status=case.status.value, step=done.kind)
+        return Answer(200, {"id": case_id, "status": case.status.value,
+                            "step": done.entry(), "history": [
+                                s.entry() for s in case.history]}, [event])
+
     def _record(self, code: str, state: rules.MaterialState,
                 shas: Sequence[str]) -> store.MaterialRecord:
         kind, detail, due = rules.material_record(state)

@@ -405,7 +405,6 @@ class CatalogueItemOut(BaseModel):
     category: str
     level: str
     promised_days: int
-    initials: str = Field(description="Pinyin initials of the name, lower case")
 
 
 class CatalogueBundleOut(BaseModel):
@@ -415,7 +414,6 @@ class CatalogueBundleOut(BaseModel):
     level: str
     item_codes: list[str]
     promised_days: int
-    initials: str
 
 
 class CatalogueOut(BaseModel):
@@ -910,9 +908,9 @@ def create_app(station: Station | None) -> FastAPI:
     @app.get("/v1/catalogue", response_model=CatalogueOut, response_model_exclude_none=True,
              responses=ERRORS)
     async def catalogue(who: Role, full: bool = False) -> dict[str, Any]:
-        """The current 事项清单 for the counter's search: items and bundles (一件事) with the
-        pinyin initials of their names; ``full=true`` adds ``source``, the whole catalogue
-        (materials and rules), which a counter that may work offline keeps. 409
+        """The current 事项清单 for the counter's search: items and bundles (一件事); the
+        counter makes the pinyin initials itself. ``full=true`` adds ``source``, the whole
+        catalogue (materials and rules), which a counter that may work offline keeps. 409
         ``no_catalogue`` before one is loaded."""
         need(who, "catalogue")
         return await the_station().read(lambda: the_station().cases.listing(full))

@@ -29,7 +29,6 @@ from kiosk.domain import case_body as shape
 from kiosk.domain import cases as rules
 from kiosk.domain.catalogue import Catalogue
 from kiosk.domain.masking import mask_id_number, mask_name
-from kiosk.domain.search import initials
 from kiosk.domain.workdays import WorkdayCalendar
 from offline_store import audit
 from offline_store import cases as store
@@ -82,10 +81,12 @@ class CaseDesk:
         return self._catalogue
 
     def listing(self, full: bool = False) -> dict[str, Any]:
-        """``GET /v1/catalogue``: what the counter searches, with each name's pinyin
-        initials (``kiosk/domain/search.py``). ``full``: with ``source``, the catalogue as
-        its file has it (``Catalogue.to_data``, which ``parse_catalogue`` reads back), so a
-        counter that may lose the station (上门服务, 帮办代办) keeps the rules with it."""
+        """``GET /v1/catalogue``: what the counter searches (the counter makes the pinyin
+        initials itself, ``kiosk/domain/search.py``: pypinyin's phrase dictionary is 56 MB
+        and 200,000 objects the station's collector would walk on every full pass).
+        ``full``: with ``source``, the catalogue as its file has it (``Catalogue.to_data``,
+        which ``parse_catalogue`` reads back), so a counter that may lose the station
+        (上门服务, 帮办代办) keeps the rules with it."""
         catalogue = self.catalogue()
         if full:
             if self._source is None:
@@ -96,12 +97,12 @@ class CaseDesk:
                 "version": catalogue.version, "sample": catalogue.sample,
                 "items": [{"code": i.code, "name": i.name, "name_en": i.name_en,
                            "department": i.department, "category": i.category,
-                           "level": i.level, "promised_days": i.promised_days,
-                           "initials": initials(i.name)} for i in catalogue.items.values()],
+                           "level": i.level, "promised_days": i.promised_days}
+                          for i in catalogue.items.values()],
                 "bundles": [{"code": b.code, "name": b.name, "name_en": b.name_en,
                              "level": catalogue.bundle_level(b.code),
                              "item_codes": list(b.item_codes),
-                             "promised_days": b.promised_days, "initials": initials(b.name)}
+                             "promised_days": b.promised_days}
                             for b in catalogue.bundles.values()],
             }
         return self._listing

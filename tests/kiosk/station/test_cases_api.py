@@ -51,18 +51,18 @@ def files_under(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
-def test_the_catalogue_lists_items_and_bundles_with_their_initials(
+def test_the_catalogue_lists_items_and_bundles(
         station: CaseStation) -> None:
     with station.client("kiosk") as kiosk:  # the kiosk reads it too (service guide)
         listing = kiosk.catalogue()
     assert listing["version"] == "sample-2026.11" and listing["sample"] is True
     assert len(listing["items"]) == 49
     birth = next(b for b in listing["bundles"] if b["code"] == "SMP-YJS-001")
-    assert birth["name"] == "新生儿出生一件事" and birth["initials"] == "xsecsyjs"
+    assert birth["name"] == "新生儿出生一件事"
     assert birth["promised_days"] == 7 and len(birth["item_codes"]) == 4
     item = listing["items"][0]
     assert set(item) == {"code", "name", "name_en", "department", "category", "level",
-                         "promised_days", "initials"}
+                         "promised_days"}
 
 
 def test_the_preview_decides_without_writing(station: CaseStation, due: str) -> None:

@@ -28,13 +28,18 @@ def offline_case(station: CaseStation, receipt_no: str | None, *, mode: str = "h
     """A bundle case as a counter delivers it later: its pages uploaded now, accepted
     ``hours_ago`` with the counter's number."""
     pages = {"M008": jpeg(), "M004": jpeg()}
+    at = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)).astimezone().isoformat()
     with station.client() as client:
         for data in pages.values():
             client.upload_page(data)
-        due = client.preview_case({"bundle_code": "SMP-YJS-001"})["rongque_latest"]
-    at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)
+        # the latest 容缺 day counts from the day it was accepted, not from today: two hours
+        # ago may be yesterday in Shanghai
+        asked = {"bundle_code": "SMP-YJS-001", "mode": mode}
+        if mode != "counter":  # a counter's case is accepted now (it may not give a time)
+            asked["accepted_at"] = at
+        due = client.preview_case(asked)["rongque_latest"]
     body = birth_bundle({k: [sha(v)] for k, v in pages.items()}, due, mode=mode,
-                        accepted_at=at.astimezone().isoformat())
+                        accepted_at=at)
     if receipt_no is not None:
         body["receipt_no"] = receipt_no
     return body

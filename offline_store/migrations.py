@@ -420,3 +420,72 @@ def _m008_case_acceptance(conn: sqlite3.Connection) -> None:
         CREATE INDEX cases_day ON cases(accepted_day);
         """
     )
+
+
+@migration(9)
+def _m009_sync(conn: sqlite3.Connection) -> None:
+    """The sync daemon's own state (issue 8, docs/sync-protocol.md): its enrolment with the
+    county hub (the Ed25519 private key sealed under a data key), counters and last events,
+    the hash of each page as uploaded (the county reads the page, not our sealed file), pulled
+    items held back while the site still has ops of their record to deliver, the county's
+    status of a case with its result documents, and appointments booked at the county."""
+    _run(
+        conn,
+        """
+        CREATE TABLE sync_enrolment (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            site_code TEXT NOT NULL,
+            hub_url TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            data_key_id TEXT NOT NULL REFERENCES data_keys(key_id),
+            private_key BLOB NOT NULL,
+            public_key TEXT NOT NULL,
+            enrolled_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+
+        ALTER TABLE blobs ADD COLUMN plain_sha256 TEXT;
+        ALTER TABLE blobs ADD COLUMN plain_size INTEGER;
+
+        CREATE TABLE sync_held (
+            stream TEXT NOT NULL,
+            item_key TEXT NOT NULL,
+            item TEXT NOT NULL,
+            held_at TEXT NOT NULL,
+            PRIMARY KEY (stream, item_key)
+        ) STRICT;
+
+        ALTER TABLE cases ADD COLUMN county_status TEXT;
+        ALTER TABLE cases ADD COLUMN county_history TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE cases ADD COLUMN county_updated_at TEXT;
+
+        CREATE TABLE case_results (
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            plain_sha256 TEXT NOT NULL,
+            blob_sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+            media_type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (case_id, plain_sha256)
+        ) STRICT;
+
+        CREATE TABLE appointments (
+            id TEXT PRIMARY KEY,
+            category TEXT NOT NULL,
+            start_at TEXT NOT NULL,
+            end_at TEXT NOT NULL,
+            code TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            key_id TEXT REFERENCES data_keys(key_id),
+            holder_index BLOB,
+            holder BLOB,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX appointments_start ON appointments(start_at);
+        """
+    )

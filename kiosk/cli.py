@@ -31,11 +31,13 @@ from .display_cli import display
 from .doctor import doctor
 from .domain.catalogue import CATEGORIES, CatalogueError
 from .domain.workdays import CalendarError, WorkdayCalendar
+from .hub_cli import hub
 from .imaging_cli import imaging
 from .queue_cli import queue
 from .site_calendar import calendar_from, site_calendar
 from .site_context import create_site, open_site, site_health
 from .station_cli import station
+from .sync_cli import sync
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -537,9 +539,11 @@ def _pad(text: str, width: int) -> str:
 cli.add_command(counter)
 cli.add_command(display)
 cli.add_command(doctor)
+cli.add_command(hub)
 cli.add_command(imaging)
 cli.add_command(queue)
 cli.add_command(station)
+cli.add_command(sync)
 
 
 def main() -> None:

@@ -89,7 +89,11 @@ def add_rating(
                  "reasons": list(reasons), "private": dict(private) if private else None,
                  "case_id": case_id, "ticket_id": ticket_id, "window": window, "clerk": clerk,
                  "channel": channel, "named": named, "rated_at": iso(now),
-                 "rectification_id": task_id},
+                 "rectification_id": task_id,
+                 # the county follows the task up too: it needs the deadline the site set
+                 "rectification": None if rectification is None else {
+                     "stage": rectification["stage"], "status": rectification["status"],
+                     "deadline": str(rectification["deadline"])}},
     )
     return {"id": rating_id, "rectification_id": task_id, "rated_at": now}
 
@@ -122,7 +126,7 @@ def move_rectification(conn: sqlite3.Connection, site: Site, task_id: str, *, st
     )
     outbox.enqueue(conn, site.clock, entity="rectification", entity_id=task_id, op="moved",
                    payload={"id": task_id, "stage": stage, "status": status,
-                            "entry": dict(entry), "at": now})
+                            "entry": dict(entry), "at": now, "deadline": deadline})
 
 
 def rectifications(site: Site, *, open_only: bool = True, today: dt.date | None = None,

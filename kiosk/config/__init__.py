@@ -35,6 +35,7 @@ from .schema import (
     SiteSection,
     StationSection,
     StoreSection,
+    SyncSection,
     WindowConfig,
 )
 from .toml_locate import locate
@@ -60,6 +61,7 @@ __all__ = [
     "SiteSection",
     "StationSection",
     "StoreSection",
+    "SyncSection",
     "WindowConfig",
     "dump_defaults",
     "field_docs",

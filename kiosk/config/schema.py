@@ -398,6 +398,58 @@ class CalendarSection(BaseModel):
     to the folder of this configuration file."""
 
 
+class SyncSection(BaseModel):
+    """``[sync]``: the sync daemon that delivers the site's records to the county hub
+    (``bianmin sync``, docs/sync-protocol.md). The hub's address is kept at enrolment."""
+
+    model_config = _STRICT
+
+    chunk_kib: int = Field(default=1024, ge=64, le=4096)
+    """Size of one upload request (tus PATCH) of a page; a cut link costs at most one. Unit:
+    KiB."""
+
+    upload_kbit_s: int = Field(default=0, ge=0)
+    """Upload bandwidth cap for pages, so that the windows' own traffic keeps room on a slow
+    link; 0 for no cap. Unit: kbit/s."""
+
+    batch_ops: int = Field(default=100, ge=1, le=100)
+    """Records sent to the hub in one request (the hub takes at most 100). Unit: ops."""
+
+    pull_limit: int = Field(default=500, ge=1, le=500)
+    """Items asked for in one page of a stream from the hub (catalogue, case status,
+    appointments, rectifications). Unit: items."""
+
+    heartbeat_s: int = Field(default=300, ge=10)
+    """How often the daemon tells the hub its status and health. Unit: s."""
+
+    health_port: int = Field(default=8471, ge=0, le=65535)
+    """Port of the daemon's ``GET /healthz`` on 127.0.0.1; 0 for none. Unit: TCP port."""
+
+    connect_timeout_s: int = Field(default=10, ge=1)
+    """How long a connection to the hub may take to open. Unit: s."""
+
+    read_timeout_s: int = Field(default=60, ge=1)
+    """How long the hub may take to send the next bytes of an answer. Unit: s."""
+
+    backoff_base_s: int = Field(default=5, ge=1)
+    """The first wait after a failed attempt; each further failure doubles it, with random
+    jitter. Unit: s."""
+
+    backoff_cap_s: int = Field(default=900, ge=1)
+    """The longest wait after failures, and the longest ``Retry-After`` of the hub that is
+    honoured. Unit: s."""
+
+    poll_s: int = Field(default=5, ge=1)
+    """How often an idle daemon looks for new records to send. Unit: s."""
+
+    pull_every_s: int = Field(default=60, ge=5)
+    """How often an idle daemon asks the hub for news. Unit: s."""
+
+    retention_every_s: int = Field(default=3600, ge=60)
+    """How often the daemon applies the retention rules (``[retention]``) and checks the
+    store. Unit: s."""
+
+
 def _default_profiles() -> dict[str, PrinterProfile]:
     return {"default": PrinterProfile()}
 
@@ -445,6 +497,9 @@ class SiteConfig(BaseModel):
 
     calendar: CalendarSection = Field(default_factory=CalendarSection)
     """The working-day calendar."""
+
+    sync: SyncSection = Field(default_factory=SyncSection)
+    """Delivery of the site's records to the county hub."""
 
     @field_validator("printer_profiles")
     @classmethod

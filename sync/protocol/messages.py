@@ -6,6 +6,8 @@ so a hostile or broken hub answer becomes a plain error rather than a KeyError d
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -132,3 +134,9 @@ class ErrorBody(BaseModel):
     model_config = _lenient
 
     error: ErrorDetail
+
+
+def reconcile_hash(op_ids: Iterable[str]) -> str:
+    """The reconciliation hash (docs/sync-protocol.md, Reconciliation): sha256 over the
+    ``op_id``s sorted, each followed by ``\\n``. Both sides compute it the same way."""
+    return hashlib.sha256("".join(f"{op_id}\n" for op_id in sorted(op_ids)).encode()).hexdigest()

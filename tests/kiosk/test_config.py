@@ -26,6 +26,7 @@ from kiosk.config import (
     SiteSection,
     StationSection,
     StoreSection,
+    SyncSection,
     WindowConfig,
     dump_defaults,
     field_docs,
@@ -240,6 +241,7 @@ def test_the_walk_reaches_every_section_model() -> None:
         CategoryConfig,
         WindowConfig,
         RatingsSection,
+        SyncSection,
     }
 
 

@@ -76,3 +76,16 @@ def test_a_cut_mid_upload_costs_at_most_one_chunk(rig: Rig) -> None:
     # requests' own headers and ops (a few kB).
     assert sent_after <= page_bytes - 300_000 + CHUNK_KIB * 1024 + 64 * 1024
     assert_hub_holds_exactly_what_the_site_confirmed(rig)
+
+
+def test_a_cut_link_and_duplicated_requests_against_a_hub_on_postgresql(pg_rig: Rig) -> None:
+    """The county's production database: the same promises hold."""
+    pg_rig.record_day()
+    daemon = pg_rig.daemon()
+    pg_rig.proxy.cut_after(40_000, direction="up", every=True)
+    pg_rig.drive(daemon, cycles=3)
+    pg_rig.proxy.clear()
+    pg_rig.proxy.duplicate_requests(True)
+    pg_rig.record_day(tickets_n=5, cases_n=1)
+    pg_rig.drive(daemon, cycles=30)
+    assert_hub_holds_exactly_what_the_site_confirmed(pg_rig)

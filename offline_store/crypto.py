@@ -121,6 +121,17 @@ def normalise_id_number(value: str) -> str:
     return "".join(value.translate(table).split()).upper()
 
 
+def normalise_phone(value: str) -> str:
+    """Phone numbers as typed: full-width digits folded, everything but digits dropped, and
+    China's country code (+86, 0086) taken off a mobile number."""
+    digits = "".join(c for c in value.translate({ord(c): ord(c) - 0xFEE0 for c in
+                                                 "０１２３４５６７８９"}) if c.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            return digits[len(prefix):]
+    return digits
+
+
 # --- the site key --------------------------------------------------------------------------
 
 
@@ -246,6 +257,13 @@ class KeyRing:
     def blind_index(self, id_number: str) -> bytes:
         digest = hashlib.sha256 if self.index_hash == "sha256" else _sm3
         return hmac.new(self._index_key, normalise_id_number(id_number).encode(), digest).digest()
+
+    def phone_index(self, phone: str) -> bytes:
+        """The keyed blind index of a phone number (a kiosk finds a booking by the phone
+        typed in). Prefixed, so that no phone's index can equal an ID number's."""
+        digest = hashlib.sha256 if self.index_hash == "sha256" else _sm3
+        return hmac.new(self._index_key, f"phone|{normalise_phone(phone)}".encode(),
+                        digest).digest()
 
 
 def _sm3(data: bytes = b"") -> Any:

@@ -489,3 +489,16 @@ def _m009_sync(conn: sqlite3.Connection) -> None:
         CREATE INDEX appointments_start ON appointments(start_at);
         """
     )
+
+
+@migration(10)
+def _m010_appointment_phone(conn: sqlite3.Connection) -> None:
+    """The keyed blind index of an appointment holder's phone: the kiosk's 预约签到 lets a
+    citizen without the QR code type the phone number the booking was made with."""
+    _run(
+        conn,
+        """
+        ALTER TABLE appointments ADD COLUMN phone_index BLOB;
+        CREATE INDEX appointments_phone ON appointments(phone_index);
+        """
+    )

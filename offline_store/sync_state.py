@@ -491,7 +491,7 @@ def apply_appointment(conn: sqlite3.Connection, site: Site, item: Mapping[str, A
     row = conn.execute("SELECT key_id FROM appointments WHERE id = ?",
                        (appointment_id,)).fetchone()
     holder = item.get("holder")
-    key_id = sealed = index = None
+    key_id = sealed = index = phone_index = None
     if holder:
         dk = None
         if row is not None and row[0]:
@@ -506,20 +506,30 @@ def apply_appointment(conn: sqlite3.Connection, site: Site, item: Mapping[str, A
         sealed = dk.encrypt_json(dict(holder), f"{HOLDER_CONTEXT}|{appointment_id}")
         id_number = holder.get("id_number")
         index = site.keys.blind_index(str(id_number)) if id_number else None
+        phone = holder.get("phone")
+        phone_index = site.keys.phone_index(str(phone)) if phone else None
     # The county moved a code to another booking: the code names one booking at a time.
     conn.execute("DELETE FROM appointments WHERE code = ? AND id != ?",
                  (str(item["code"]), appointment_id))
     conn.execute(
         "INSERT INTO appointments (id, category, start_at, end_at, code, status, key_id,"
-        " holder_index, holder, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        " holder_index, phone_index, holder, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT (id) DO UPDATE SET category = excluded.category,"
         " start_at = excluded.start_at, end_at = excluded.end_at, code = excluded.code,"
         " status = excluded.status, key_id = excluded.key_id,"
-        " holder_index = excluded.holder_index, holder = excluded.holder,"
-        " updated_at = excluded.updated_at",
+        " holder_index = excluded.holder_index, phone_index = excluded.phone_index,"
+        " holder = excluded.holder, updated_at = excluded.updated_at",
         (appointment_id, str(item["category"]), str(item["start"]), str(item["end"]),
-         str(item["code"]), str(item["status"]), key_id, index, sealed,
+         str(item["code"]), str(item["status"]), key_id, index, phone_index, sealed,
          iso(site.clock.now())))
+
+
+def appointments_by_phone(site: Site, phone: str) -> list[dict[str, Any]]:
+    """The bookings made with this phone number, earliest first, without their holder (the
+    kiosk shows the slots to choose from; a name is shown masked only after the choice)."""
+    return site.store.query(
+        "SELECT id, category, start_at, end_at, code, status FROM appointments"
+        " WHERE phone_index = ? ORDER BY start_at, id", [site.keys.phone_index(phone)])
 
 
 def appointment_holder(site: Site, appointment_id: str) -> dict[str, Any] | None:

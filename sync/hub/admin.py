@@ -40,6 +40,8 @@ class HolderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=60)
     id_number: str = Field(pattern=r"^[0-9]{17}[0-9Xx]$")
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 -]{5,20}$")
+    """The phone the booking was made with: a kiosk finds the booking by it."""
 
 
 class AppointmentIn(BaseModel):
@@ -267,10 +269,10 @@ class Admin:
 
     def add_appointment(self, site: str, item: Mapping[str, Any]) -> dict[str, Any]:
         """A booking made on the county platform, sent to the site that will check it in:
-        ``{"id", "category", "start", "end", "code", "holder": {"name", "id_number"},
+        ``{"id", "category", "start", "end", "code", "holder": {"name", "id_number", "phone"},
         "status"}``. A change of the same booking is sent again with the same ``id``."""
         try:
-            checked = AppointmentIn.model_validate(dict(item)).model_dump()
+            checked = AppointmentIn.model_validate(dict(item)).model_dump(exclude_none=True)
         except ValidationError as exc:
             where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])} ({e['type']})"
                               for e in exc.errors()[:5])

@@ -283,6 +283,30 @@ def test_an_appointment_holder_is_sealed_and_found_by_blind_index(site: Site) ->
     assert sync_state.appointment_holder(site, "ap2") is None
 
 
+@pytest.mark.parametrize("typed", ["13800138000", "138 0013 8000", "+86 138-0013-8000",
+                                   "0086 13800138000", "１３８００１３８０００"])
+def test_a_booking_is_found_by_the_phone_however_it_is_typed(site: Site, typed: str) -> None:
+    slot = {"category": "A", "end": "2026-11-25T01:30:00Z", "status": "booked"}
+    with site.store.write() as conn:
+        sync_state.apply_appointment(conn, site, {
+            **slot, "id": "ap2", "start": "2026-11-26T01:00:00Z", "code": "K7Q3",
+            "holder": {"name": "李秀英", "phone": "13800138000"}})
+        sync_state.apply_appointment(conn, site, {
+            **slot, "id": "ap1", "start": "2026-11-25T01:00:00Z", "code": "K7Q2",
+            "holder": {"name": "李秀英", "phone": "138-0013-8000"}})
+        sync_state.apply_appointment(conn, site, {
+            **slot, "id": "ap3", "start": "2026-11-25T02:00:00Z", "code": "K7Q4",
+            "holder": {"name": "王桂兰", "phone": "13900139000"}})
+    found = sync_state.appointments_by_phone(site, typed)
+    assert [r["id"] for r in found] == ["ap1", "ap2"]
+    assert "holder" not in found[0]
+    assert sync_state.appointments_by_phone(site, "13800138001") == []
+    # the phone is kept only sealed and as an index that no ID number's index can equal
+    raw = site.store.query("SELECT phone_index, holder FROM appointments WHERE id = 'ap2'")[0]
+    assert b"13800138000" not in raw["holder"] and b"13800138000" not in raw["phone_index"]
+    assert raw["phone_index"] != site.keys.blind_index("13800138000")
+
+
 def test_a_rectification_step_from_the_county_is_appended_once(site: Site) -> None:
     with site.store.write() as conn:
         rating = add_rating(conn, site, level=1, channel="counter",

@@ -202,7 +202,8 @@ def test_county_steps_results_appointments_and_rectifications_come_back(
     hub.admin.add_appointment(SITE, {
         "id": "ap-1", "category": "A", "start": "2026-11-25T01:00:00Z",
         "end": "2026-11-25T01:30:00Z", "code": "Q7K2", "status": "booked",
-        "holder": {"name": PERSON["name"], "id_number": PERSON["id_number"]}})
+        "holder": {"name": PERSON["name"], "id_number": PERSON["id_number"],
+                   "phone": PERSON["phone"]}})
     hub.admin.move_rectification(SITE, rating["rectification_id"], "closed", "closed",
                                  "县政务服务中心", "已回访")
 
@@ -222,6 +223,8 @@ def test_county_steps_results_appointments_and_rectifications_come_back(
     found = enrolled.store.query("SELECT id FROM appointments WHERE holder_index = ?",
                                  [enrolled.keys.blind_index(PERSON["id_number"])])
     assert [r["id"] for r in found] == ["ap-1"]
+    assert [r["code"] for r in sync_state.appointments_by_phone(enrolled, "+86 138 0013 8000")
+            ] == ["Q7K2"]
     task = enrolled.store.query("SELECT stage, status, history FROM rectifications")[0]
     assert (task["stage"], task["status"]) == ("closed", "closed")
     assert json.loads(task["history"])[-1]["note"] == "已回访"

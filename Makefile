@@ -36,6 +36,7 @@ bench: venv
 	$(BIN)/python bench/devices.py
 	$(BIN)/python bench/imaging.py
 	$(BIN)/python bench/station.py
+	$(BIN)/python bench/kiosk.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -33,6 +33,7 @@ from .domain.catalogue import CATEGORIES, CatalogueError
 from .domain.workdays import CalendarError, WorkdayCalendar
 from .hub_cli import hub
 from .imaging_cli import imaging
+from .kiosk_cli import kiosk
 from .queue_cli import queue
 from .site_calendar import calendar_from, site_calendar
 from .site_context import create_site, open_site, site_health
@@ -337,16 +338,17 @@ def config_defaults() -> None:
                    "station and no screens.")
 @click.option("--tour", "tour_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, metavar="DIR",
-              help="柜台演示流程 / Play the counter's main flow off screen against the "
-                   "simulators and write numbered screenshots, the printed receipt and notice "
-                   "as PNG and tour.json into DIR; then exit.")
+              help="演示流程 / Play the counter's main flow and the kiosk's flows off screen "
+                   "against the simulators and write numbered screenshots, the printed papers "
+                   "as PNG and tour.json (with its accessibility report) into DIR; then exit.")
 @plain_errors
 def demo(data_dir: Path | None, summary_only: bool, tour_dir: Path | None) -> None:
     """演示站点 / The demo site, its station and its screens.
 
-    Sets the site up, starts its station and shows the hall display beside a console that
-    issues and calls tickets; without a screen the demo plays by itself and writes
-    screenshots. ``--tour DIR`` plays the counter's flow instead (docs/counter.md).
+    Sets the site up, starts its station and shows the hall display, the counter of window 1,
+    the citizen kiosk and a console that issues and calls tickets and swipes the ID card at
+    the kiosk; without a screen the demo plays by itself and writes screenshots. ``--tour
+    DIR`` plays the counter's and the kiosk's flows instead (docs/counter.md, docs/kiosk.md).
     """
     directory = data_dir or Path(".demo")
     config_path = directory / "site.toml"
@@ -387,9 +389,9 @@ def _demo_screens(directory: Path, config: SiteConfig) -> int:
         running = start_background(directory, config, port=0)
     built: list[Any] = []
     try:
-        manager, display, counter = (
+        manager, display, counter, kiosk_pairing = (
             running.station.writer.submit(pair, running.station.site, role).result()
-            for role in ("manager", "display", "counter"))
+            for role in ("manager", "display", "counter", "kiosk"))
         click.echo(f"站点服务 / station: {running.url}  (Ctrl-C 结束 / to stop)\n"
                    f"管理令牌 / manager token: {manager.token}\n"
                    f"  BIANMIN_STATION={running.url} BIANMIN_TOKEN={manager.token} "
@@ -403,13 +405,28 @@ def _demo_screens(directory: Path, config: SiteConfig) -> int:
         from drivers.gb11643 import is_valid
 
         from .counter_devices import build_counter_devices
-        from .demo_tour import CLERK_ID, CLERK_SECRET, WINDOW, demo_clerk
+        from .demo_tour import (
+            CLERK_ID,
+            CLERK_SECRET,
+            DEMO_CARD,
+            KIOSK_PORTS,
+            WINDOW,
+            demo_clerk,
+            tour_config,
+        )
+        from .kiosk_cli import screen_options
+        from .kiosk_devices import build_kiosk_devices
 
         demo_clerk(running.url, manager.token)
         desk = build_counter_devices(config)
         built.append(desk)
         click.echo(f"柜台 / counter: {WINDOW}号窗口 / window {WINDOW}, 工号 / clerk {CLERK_ID}, "
                    f"密码 / PIN {CLERK_SECRET}")
+        terminal = build_kiosk_devices(tour_config(config, KIOSK_PORTS))
+        built.append(terminal)
+        reader = terminal.simulators.get("id_card_reader")
+        swipe = (None if reader is None
+                 else (lambda: reader.place(DEMO_CARD), reader.remove))
         # Qt loads here and only here (the layering contract lets this one edge through).
         from .ui.demo.run import run_demo
 
@@ -419,6 +436,8 @@ def _demo_screens(directory: Path, config: SiteConfig) -> int:
                         counter={"token": counter.token, "window": WINDOW, "devices": desk,
                                  "id_check": is_valid, "site_name": config.site.name,
                                  "clerk": (CLERK_ID, CLERK_SECRET)},
+                        kiosk={"token": kiosk_pairing.token, "devices": terminal,
+                               "swipe": swipe, **screen_options(config)},
                         screenshots=None if screen else directory / "screenshots",
                         echo=click.echo)
     finally:
@@ -541,6 +560,7 @@ cli.add_command(display)
 cli.add_command(doctor)
 cli.add_command(hub)
 cli.add_command(imaging)
+cli.add_command(kiosk)
 cli.add_command(queue)
 cli.add_command(station)
 cli.add_command(sync)

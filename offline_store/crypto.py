@@ -19,6 +19,7 @@ Ciphertext layout: ``version (1) | alg (1) | nonce (12) | ciphertext | tag (16)`
 
 from __future__ import annotations
 
+import base64
 import errno
 import hashlib
 import hmac
@@ -264,6 +265,21 @@ class KeyRing:
         digest = hashlib.sha256 if self.index_hash == "sha256" else _sm3
         return hmac.new(self._index_key, f"phone|{normalise_phone(phone)}".encode(),
                         digest).digest()
+
+    def code_token(self, kind: str, value: str) -> str:
+        """The token a code on paper carries (a receipt's or a ticket's QR code, issue 9):
+        HMAC of ``kind|value`` under the index key, the first 60 bits in lower-case base32
+        (RFC 4648 §6), 12 characters. Only this site can make it; the number alone, which
+        is guessable, does not open anything."""
+        digest = hashlib.sha256 if self.index_hash == "sha256" else _sm3
+        mac = hmac.new(self._index_key, f"{kind}|{value}".encode(), digest).digest()
+        return base64.b32encode(mac[:10]).decode("ascii").lower()[:12]
+
+    def check_code_token(self, kind: str, value: str, token: str) -> bool:
+        """Whether ``token`` is :meth:`code_token` of ``kind`` and ``value``, compared in
+        constant time."""
+        return hmac.compare_digest(self.code_token(kind, value).encode(),
+                                   token.strip().lower().encode("ascii", "replace"))
 
 
 def _sm3(data: bytes = b"") -> Any:

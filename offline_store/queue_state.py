@@ -43,6 +43,18 @@ def tickets_of_day(store: Store, service_day: str) -> list[dict[str, Any]]:
     )
 
 
+def ticket(store: Store, ticket_id: str) -> dict[str, Any] | None:
+    """One ticket of any day (personal data left sealed), or None."""
+    rows = store.query(f"SELECT {_COLUMNS} FROM tickets WHERE id = ?",  # noqa: S608
+                       [ticket_id])
+    return rows[0] if rows else None
+
+
+def rated(store: Store, ticket_id: str) -> bool:
+    """Whether the visit of this ticket has its rating (一次一评)."""
+    return bool(store.query("SELECT 1 FROM ratings WHERE ticket_id = ? LIMIT 1", [ticket_id]))
+
+
 def calls_of_day(store: Store, service_day: str, limit: int) -> list[dict[str, Any]]:
     """The day's latest calls and recalls, newest first (number, window, at, kind)."""
     return store.query(

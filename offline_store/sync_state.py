@@ -486,7 +486,9 @@ def save_result(site: Site, *, case_id: str, key: DataKey, new_key: bool, sealed
 
 def apply_appointment(conn: sqlite3.Connection, site: Site, item: Mapping[str, Any]) -> None:
     """A booking made on the county platform: the holder sealed under a data key of its
-    own and found by the blind index of the ID number; the code checked in at the kiosk."""
+    own and found by the blind index of the ID number; the code checked in at the kiosk
+    (``offline_store/appointments.py``), which a later copy of the item does not undo
+    unless it cancels the booking."""
     appointment_id = str(item["id"])
     row = conn.execute("SELECT key_id FROM appointments WHERE id = ?",
                        (appointment_id,)).fetchone()
@@ -516,7 +518,11 @@ def apply_appointment(conn: sqlite3.Connection, site: Site, item: Mapping[str, A
         " holder_index, phone_index, holder, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT (id) DO UPDATE SET category = excluded.category,"
         " start_at = excluded.start_at, end_at = excluded.end_at, code = excluded.code,"
-        " status = excluded.status, key_id = excluded.key_id,"
+        # a booking checked in here stays checked in when the county sends it again
+        # (a re-read from the start, a changed holder), unless the county cancelled it
+        " status = CASE WHEN appointments.status = 'checked_in'"
+        " AND excluded.status != 'cancelled' THEN 'checked_in' ELSE excluded.status END,"
+        " key_id = excluded.key_id,"
         " holder_index = excluded.holder_index, phone_index = excluded.phone_index,"
         " holder = excluded.holder, updated_at = excluded.updated_at",
         (appointment_id, str(item["category"]), str(item["start"]), str(item["end"]),

@@ -280,3 +280,63 @@ class StationClient:
         """``escalate`` or ``close`` (with ``outcome``); body ``{"note", "by"}``."""
         return self._send("POST", f"/v1/unresolved/{request_id}/{step}", key=key,
                           json=dict(body))
+
+    # --- the citizen kiosk (docs/citizen-api.md) ------------------------------------------------
+
+    def citizen_cases(self, id_card: Mapping[str, Any] | None = None,
+                      code: str | None = None) -> dict[str, Any]:
+        """``{"cases", "ticket", "last_sync_at"}``: the card holder's own cases (``id_card``:
+        ``{"id_number", "name"}`` from the chip), or the case or ticket of a scanned QR
+        ``code``. A code that is not recognised raises :class:`StationError` 404
+        ``not_found``; too many wrong codes 429 ``slow_down``."""
+        body: dict[str, Any] = {"id_card": dict(id_card)} if id_card is not None \
+            else {"code": code}
+        return self._send("POST", "/v1/citizen/cases", json=body)
+
+    def citizen_result(self, case_id: str, result_id: str,
+                       id_card: Mapping[str, Any]) -> tuple[bytes, str]:
+        """A result document's bytes and media type, for the applicant's own card (else
+        :class:`StationError` 403 ``not_yours``)."""
+        response = self._request("POST", f"/v1/citizen/results/{case_id}/{result_id}",
+                                 json={"id_card": dict(id_card)})
+        if response.status_code >= 400:
+            try:
+                error = response.json().get("error")
+            except (ValueError, AttributeError):
+                error = None
+            if not isinstance(error, dict):
+                raise StationError(response.status_code, "bad_answer",
+                                   f"站点服务回答异常（HTTP {response.status_code}） / the "
+                                   f"station answered HTTP {response.status_code}")
+            raise StationError(response.status_code, str(error.get("code", "error")),
+                               str(error.get("message", "")), error)
+        media_type = response.headers.get("content-type", "application/octet-stream")
+        return response.content, media_type.split(";")[0].strip()
+
+    def find_appointments(self, code: str | None = None,
+                          phone: str | None = None) -> dict[str, Any]:
+        """``{"appointments": [...]}``: today's bookings by the scanned or typed ``code``
+        (404 ``not_found`` when no booking has it) or by ``phone``."""
+        body = {"code": code} if code is not None else {"phone": phone}
+        return self._send("POST", "/v1/appointments/find", json=body)
+
+    def check_in(self, appointment_id: str, key: str | None = None) -> dict[str, Any]:
+        """Check a booking in: the reserved ticket (with ``code``); print it, then
+        :meth:`confirm` (or :meth:`void`). 409 ``too_early``, ``too_late``, ``cancelled``,
+        ``already_checked_in`` (``body["ticket"]`` to reprint)."""
+        return self._send("POST", f"/v1/appointments/{appointment_id}/checkin", key=key)
+
+    def ask_help(self, screen: str, key: str | None = None) -> dict[str, Any]:
+        """我要帮办 from ``screen`` (``[a-z_]+``): ``{"id", "at", …}``; this screen's open
+        call again while one is open."""
+        return self._send("POST", "/v1/help", key=key, json={"screen": screen})
+
+    def answer_help(self, help_id: str, key: str | None = None, *,
+                    window: str | None = None) -> dict[str, Any]:
+        """Staff are on their way (from ``window``, when a counter answers)."""
+        return self._send("POST", f"/v1/help/{help_id}/answer", key=key,
+                          json={"window": window})
+
+    def help_requests(self) -> list[dict[str, Any]]:
+        """The open calls for help, oldest first."""
+        return list(self._send("GET", "/v1/help")["requests"])

@@ -87,8 +87,10 @@ class SiteSection(BaseModel):
 
     query_url: str = ""
     """Where a citizen follows a case, printed as the acceptance receipt's QR code;
-    ``{receipt_no}`` is replaced by the case's receipt number (e.g.
-    ``https://zwfw.example.gov.cn/q/{receipt_no}``). Empty: the receipt has no QR code."""
+    ``{receipt_no}`` and ``{token}`` are replaced by the case's receipt number and the
+    site's keyed token of it (e.g. ``https://zwfw.example.gov.cn/q/{receipt_no}``; without
+    ``{token}`` it is appended as ``t=``). Empty: the QR code is ``BMR:<receipt_no>:<token>``,
+    which the kiosk's 进度查询 reads."""
 
     @field_validator("timezone")
     @classmethod
@@ -398,6 +400,34 @@ class CalendarSection(BaseModel):
     to the folder of this configuration file."""
 
 
+class KioskSection(BaseModel):
+    """``[kiosk]``: the citizen's touchscreen (``bianmin kiosk``, docs/kiosk.md). Its idle
+    timeout is ``queue.idle_timeout_s``."""
+
+    model_config = _STRICT
+
+    countdown_s: int = Field(default=10, ge=3, le=60)
+    """After the idle timeout, how long the kiosk counts down (on the screen and aloud)
+    before it goes home and forgets the citizen. Unit: s."""
+
+    language: Literal["zh", "en"] = "zh"
+    """The language each citizen starts in; the kiosk's 中文/English button switches."""
+
+    elderly: bool = False
+    """Start every citizen in 大字模式 (larger text, higher contrast, every step spoken)."""
+
+    locked: bool = True
+    """Full screen with no way out but the hidden gesture and the technician's PIN."""
+
+    unlock_pin_hash: str = Field(default="", pattern=r"^(|scrypt\$[0-9a-f]{32}\$[0-9a-f]{64})$")
+    """The technician's PIN as ``bianmin kiosk pin-hash`` prints it; empty: the kiosk cannot
+    be left from its screen (stop it with systemctl)."""
+
+    screen_dpi: float = Field(default=0.0, ge=0.0, le=600.0)
+    """Dots per inch of the panel, for the millimetres the accessibility check measures;
+    0: what the screen reports. Unit: dpi."""
+
+
 class SyncSection(BaseModel):
     """``[sync]``: the sync daemon that delivers the site's records to the county hub
     (``bianmin sync``, docs/sync-protocol.md). The hub's address is kept at enrolment."""
@@ -500,6 +530,9 @@ class SiteConfig(BaseModel):
 
     sync: SyncSection = Field(default_factory=SyncSection)
     """Delivery of the site's records to the county hub."""
+
+    kiosk: KioskSection = Field(default_factory=KioskSection)
+    """The citizen's touchscreen."""
 
     @field_validator("printer_profiles")
     @classmethod

@@ -43,6 +43,7 @@ from offline_store import station_access
 from offline_store.errors import StoreError
 
 from . import auth
+from .citizen import CitizenDesk, HelpDesk
 from .clerks import ClerkDesk
 from .engine import Answer, QueueEngine, Refused, fingerprint
 from .runtime import Station
@@ -521,7 +522,8 @@ class CaseOut(BaseModel):
     fees: list[FeeOut]
     fee_total_yuan: float
     catalogue_version: str | None
-    query_url: str
+    query_url: str = Field(description="The receipt's QR code: site.query_url with the receipt "
+                                       "number and its keyed token, or BMR:<no>:<token>")
     applicant_masked: MaskedOut | None = Field(description="None once its key is destroyed")
     agent_masked: MaskedOut | None
 
@@ -591,6 +593,9 @@ class TicketOut(BaseModel):
     outcome: str | None
     ahead: int | None = Field(description="Tickets of its category before it (waiting only).")
     estimated_wait_s: float | None = Field(description="None: no open window serves it.")
+    code: str | None = Field(default=None, description=(
+        "The ticket's QR code, BMT:<id>:<token> (follow the queue, rate the visit): only in "
+        "the answer to the screen that issued or confirmed it, never in events"))
 
 
 class CategoryOut(BaseModel):
@@ -648,6 +653,138 @@ class StatusOut(BaseModel):
     notice: str
 
 
+# --- the citizen kiosk (docs/citizen-api.md) ---------------------------------------------------
+
+Scanned = Annotated[str, Field(min_length=1, max_length=8000, description=(
+    "What the scanner or the camera read, as it read it"))]
+
+
+class CitizenCasesRequest(BaseModel):
+    """Exactly one of ``id_card`` (read from the card's chip) or ``code`` (a receipt's or a
+    ticket's QR code)."""
+
+    model_config = _STRICT
+    id_card: IdCard | None = None
+    code: Scanned | None = None
+
+
+class CitizenResultRequest(BaseModel):
+    model_config = _STRICT
+    id_card: IdCard
+
+
+class OwedOut(BaseModel):
+    name: str
+    name_en: str
+    due: str | None = Field(description="The date promised in the 容缺 commitment")
+
+
+class ResultDocOut(BaseModel):
+    id: str = Field(description="SHA-256 of the document: the result_id to fetch it by")
+    name: str
+    media_type: str
+    received_at: str
+
+
+class CaseSummaryOut(BaseModel):
+    case_id: str
+    receipt_no: str
+    official_no: str | None = Field(description="The county's 办件编号, once synced")
+    title: str = Field(description="The items' names joined with 、, or the bundle's name")
+    title_en: str
+    status: str = Field(description="The site's status: accepted, accepted_rongque, "
+                                    "materials_complete, done, withdrawn")
+    status_text: str
+    status_text_en: str
+    county_status: str | None = Field(description="in_review, done, returned; None before "
+                                                  "the county said anything")
+    county_status_text: str | None
+    county_status_text_en: str | None
+    county_updated_at: str | None
+    promised: str | None = Field(description="承诺办结 date (ISO 8601)")
+    accepted_at: str
+    applicant: str = Field(description="The applicant's name, masked (张*明)")
+    missing: list[OwedOut] = Field(description="容缺 materials still owed")
+    rated: bool
+    rateable: bool = Field(description="Done (here or at the county) and not rated yet")
+    results: list[ResultDocOut]
+
+
+class TicketSummaryOut(BaseModel):
+    ticket_id: str
+    number: str
+    category: str
+    category_name: str
+    category_name_en: str
+    status: Literal["reserved", "waiting", "called", "serving", "parked", "done"]
+    ahead: int = Field(description="People ahead now (0 once called or done)")
+    estimated_wait_s: float | None
+    rated: bool
+    rateable: bool = Field(description="Being served or served, and not rated yet")
+
+
+class CitizenCasesOut(BaseModel):
+    cases: list[CaseSummaryOut]
+    ticket: TicketSummaryOut | None
+    last_sync_at: str | None = Field(description="When the site last heard from the county "
+                                                 "(None: never): statuses are as of then")
+
+
+class FindAppointmentsRequest(BaseModel):
+    """Exactly one of ``code`` (scanned or typed; a URL holding it will do) or ``phone``."""
+
+    model_config = _STRICT
+    code: Scanned | None = None
+    phone: str | None = Field(default=None, pattern=r"^[0-9+\- ]{5,20}$")
+
+
+class AppointmentOut(BaseModel):
+    id: str
+    category: str
+    category_name: str
+    category_name_en: str
+    start_at: str = Field(description="ISO 8601 in the site's time")
+    end_at: str
+    status: str
+    holder: str = Field(description="The holder's name, masked; empty when unknown")
+    when: Literal["early", "open", "late"] = Field(
+        description="early: before check-in opens (30 min before the start); late: after "
+                    "the end")
+
+
+class AppointmentsOut(BaseModel):
+    appointments: list[AppointmentOut]
+
+
+class CheckedInOut(TicketOut):
+    appointment_id: str
+
+
+class HelpAskRequest(BaseModel):
+    model_config = _STRICT
+    screen: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$",
+                        examples=["guide"], description="Where the citizen got stuck")
+
+
+class HelpAnswerRequest(BaseModel):
+    model_config = _STRICT
+    window: WindowNumber | None = Field(default=None, description="The window going to help")
+
+
+class HelpOut(BaseModel):
+    id: str
+    at: str
+    screen: str
+    kiosk: str = Field(description="The asking screen's short name (role@token-hash head)")
+    answered_at: str | None
+    window: str | None
+    clerk: str | None
+
+
+class HelpListOut(BaseModel):
+    requests: list[HelpOut]
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str
@@ -677,6 +814,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 413: {
     "model": ErrorOut, "description": "More than 8 MB"}, 415: {
     "model": ErrorOut, "description": "Not image/jpeg, image/png or application/pdf"}}
+CODE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 429: {
+    "model": ErrorOut, "description": "``slow_down``: 10 wrong codes within 60 s from this "
+                                      "screen; the error has ``retry_after_s``"}}
 LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 423: {
     "model": ErrorOut, "description": "Locked after repeated wrong secrets; the error has "
                                       "``locked_until`` (ISO 8601, UTC)."}}
@@ -734,6 +874,8 @@ def create_app(station: Station | None) -> FastAPI:
                               "hall's event stream (docs/api/).")
     app.state.station = station
     desk = ClerkDesk(station.engine) if station is not None else None
+    citizens = CitizenDesk(station.engine, station.cases) if station is not None else None
+    helps = HelpDesk(station.engine) if station is not None else None
     _handlers(app)
 
     def eng() -> QueueEngine:
@@ -800,24 +942,40 @@ def create_app(station: Station | None) -> FastAPI:
             raise Refused(422, "invalid", f"没有这一天 / there is no day {day}") from None
         return await station.read(lambda: eng().kpi(day))
 
+    def citizen() -> CitizenDesk:
+        assert citizens is not None, "an app made without a station only describes the API"
+        return citizens
+
+    def help_desk() -> HelpDesk:
+        assert helps is not None, "an app made without a station only describes the API"
+        return helps
+
     @app.post("/v1/tickets", status_code=201, response_model=TicketOut, responses=ERRORS)
     async def issue(who: Role, key: Key, request: Request, body: IssueRequest) -> JSONResponse:
+        """Number a ticket: reserved until the kiosk printed it (then ``confirm``, or
+        ``void`` when printing failed), unless ``confirm``. The answer has the ticket's QR
+        ``code``; a second open ticket of the card in the category is 409
+        ``duplicate_ticket`` with that ``ticket`` (and its ``code``) to reprint."""
         channel = "kiosk" if who[1] == "kiosk" else "manager"
         slot = body.appointment.slot() if body.appointment else None
-        return await post(who, "issue", key, request, body, lambda conn: eng().issue(
-            conn, category=body.category,
-            id_card=body.id_card.model_dump() if body.id_card else None,
-            reasons=body.reasons, appointment=slot, confirm=body.confirm, channel=channel))
+        return await post(who, "issue", key, request, body, lambda conn: citizen().with_code(
+            lambda: eng().issue(
+                conn, category=body.category,
+                id_card=body.id_card.model_dump() if body.id_card else None,
+                reasons=body.reasons, appointment=slot, confirm=body.confirm,
+                channel=channel)))
 
     @app.post("/v1/tickets/{ticket_id}/confirm", response_model=TicketOut, responses=ERRORS)
     async def confirm(who: Role, key: Key, request: Request, ticket_id: str) -> JSONResponse:
-        return await post(who, "confirm", key, request, None,
-                          lambda conn: eng().confirm(conn, ticket_id))
+        return await post(who, "confirm", key, request, None, lambda conn: citizen().with_code(
+            lambda: eng().confirm(conn, ticket_id)))
 
     @app.post("/v1/tickets/{ticket_id}/void", response_model=TicketOut, responses=ERRORS)
     async def void(who: Role, key: Key, request: Request, ticket_id: str) -> JSONResponse:
-        return await post(who, "void", key, request, None,
-                          lambda conn: eng().void(conn, ticket_id))
+        """The ticket did not print: it leaves the queue, and a booking checked in with it
+        may check in again."""
+        return await post(who, "void", key, request, None, lambda conn: citizen().after_void(
+            conn, eng().void(conn, ticket_id)))
 
     @app.post("/v1/tickets/{ticket_id}/cancel", response_model=TicketOut, responses=ERRORS)
     async def cancel(who: Role, key: Key, request: Request, ticket_id: str) -> JSONResponse:
@@ -1116,6 +1274,86 @@ def create_app(station: Station | None) -> FastAPI:
                             clerk_id: ClerkId) -> JSONResponse:
         return await post(who, "clerk_disable", key, request, None,
                           lambda conn: clerks().disable(conn, clerk_id, actor=actor(who)))
+
+    # --- the citizen kiosk: 进度查询, 结果打印, 预约签到, 我要帮办 (docs/citizen-api.md) --------
+
+    @app.post("/v1/citizen/cases", response_model=CitizenCasesOut, responses=CODE_ERRORS)
+    async def citizen_cases(who: Role, body: CitizenCasesRequest) -> dict[str, Any]:
+        """A citizen's own cases by the ID card swiped (newest first, at most 20), or the
+        one case or ticket whose QR code was scanned (its token checked). A code that is
+        not ours or does not verify is 404 ``not_found``. Audited (``citizen.cases``);
+        writes nothing else, so no Idempotency-Key."""
+        token = need(who, "citizen")
+        if (body.id_card is None) == (body.code is None):
+            raise Refused(422, "invalid", "请刷身份证或扫描二维码，二选一 / give either id_card "
+                                          "or code")
+        card = body.id_card.model_dump() if body.id_card else None
+        return await the_station().read(lambda: citizen().cases_of(
+            token=token, actor=actor(who), id_card=card, code=body.code))
+
+    @app.post("/v1/citizen/results/{case_id}/{result_id}", response_class=Response,
+              responses={**ERRORS, 200: {"description": "The document's bytes", "content": {
+                  media: {"schema": {"type": "string", "format": "binary"}}
+                  for media in ("application/pdf", "image/png", "image/jpeg")}}})
+    async def citizen_result(who: Role, case_id: Annotated[str, Path(max_length=64)],
+                             result_id: Annotated[str, Path(pattern=SHA256_PATTERN)],
+                             body: CitizenResultRequest) -> Response:
+        """A result document the county sent (统一窗口出件), for the applicant's own card
+        only (403 ``not_yours``); audited as ``result.printed``."""
+        need(who, "citizen")
+        card = body.id_card.model_dump()
+        data, media_type = await the_station().read(lambda: citizen().result(
+            case_id, result_id, card, actor=actor(who)))
+        return Response(data, media_type=media_type, headers={"Cache-Control": "no-store"})
+
+    @app.post("/v1/appointments/find", response_model=AppointmentsOut, responses=CODE_ERRORS)
+    async def find_appointments(who: Role, body: FindAppointmentsRequest) -> dict[str, Any]:
+        """Today's bookings by the code scanned or typed (at most one; 404 ``not_found``
+        for a code no booking has) or by the phone they were made with."""
+        token = need(who, "citizen")
+        if (body.code is None) == (body.phone is None):
+            raise Refused(422, "invalid", "请扫预约码或输入手机号，二选一 / give either code or "
+                                          "phone")
+        return await the_station().read(lambda: citizen().find_appointments(
+            token=token, actor=actor(who), code=body.code, phone=body.phone))
+
+    @app.post("/v1/appointments/{appointment_id}/checkin", status_code=201,
+              response_model=CheckedInOut, responses={**ERRORS, 409: {
+                  "model": ErrorOut, "description": "``too_early`` (with ``opens_at``), "
+                  "``too_late``, ``cancelled``, ``already_checked_in`` or "
+                  "``duplicate_ticket`` (each of the last two with ``ticket`` to reprint)"}})
+    async def check_in(who: Role, key: Key, request: Request,
+                       appointment_id: Annotated[str, Path(max_length=64)]) -> JSONResponse:
+        """Check a booking in: a reserved ticket with the slot (ahead of walk-ins inside
+        it) and the holder's card (the green channel by age); print it, then ``confirm``
+        (or ``void``, which gives the booking back)."""
+        return await post(who, "citizen", key, request, None, lambda conn: citizen().check_in(
+            conn, appointment_id, actor=actor(who)))
+
+    @app.post("/v1/help", status_code=201, response_model=HelpOut, responses={
+        **ERRORS, 200: {"model": HelpOut, "description": "This screen's call still open"}})
+    async def ask_help(who: Role, key: Key, request: Request,
+                       body: HelpAskRequest) -> JSONResponse:
+        """我要帮办: ring the counters and the manager (event ``help.requested``). One open
+        call per screen; held in memory (a restart forgets it)."""
+        token = who[0]
+        return await post(who, "help_ask", key, request, body, lambda conn: help_desk().ask(
+            token, body.screen, actor(who)))
+
+    @app.get("/v1/help", response_model=HelpListOut, responses=ERRORS)
+    async def list_help(who: Role) -> dict[str, Any]:
+        """The open calls for help, oldest first."""
+        need(who, "help_list")
+        return {"requests": await the_station().read(help_desk().requests)}
+
+    @app.post("/v1/help/{help_id}/answer", response_model=HelpOut, responses=ERRORS)
+    async def answer_help(who: Role, key: Key, request: Request,
+                          help_id: Annotated[str, Path(max_length=64)],
+                          body: HelpAnswerRequest | None = None) -> JSONResponse:
+        """Someone is on the way (event ``help.answered``); 409 ``already_answered``."""
+        window = body.window if body else None
+        return await post(who, "help_answer", key, request, body,
+                          lambda conn: help_desk().answer(help_id, window))
 
     @app.websocket("/v1/events")
     async def events(socket: WebSocket, token: str | None = None) -> None:

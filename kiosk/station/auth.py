@@ -24,12 +24,15 @@ CODE_LIFETIME = dt.timedelta(minutes=10)
 CASE_WORK = ("catalogue", "case_preview", "upload", "case_accept", "case_step", "cases", "audit",
              "unresolved_report", "unresolved", "unresolved_step", "rectifications")
 
+# the citizen kiosk (issue 9): a citizen's own cases, results and bookings ("citizen"), and
+# calls for help that the counters list and answer
 PERMISSIONS: dict[str, frozenset[str]] = {
     "kiosk": frozenset({"status", "events", "issue", "confirm", "void", "rate", "catalogue",
-                        "case_preview"}),
+                        "case_preview", "citizen", "help_ask", "help_list"}),
     "counter": frozenset({"status", "events", "call", "recall", "no-show", "start", "finish",
                           "park", "resume", "transfer", "window_state", "cancel",
-                          "clerk_login", "clerk_logout", "rate", *CASE_WORK}),
+                          "clerk_login", "clerk_logout", "rate", "help_list", "help_answer",
+                          *CASE_WORK}),
     "display": frozenset({"status", "events"}),
 }
 # the manager role keeps the clerk accounts (issue 7); a counter only signs clerks in and out

@@ -29,6 +29,7 @@ from kiosk.domain import case_body as shape
 from kiosk.domain import cases as rules
 from kiosk.domain.catalogue import Catalogue
 from kiosk.domain.masking import mask_id_number, mask_name
+from kiosk.domain.receipt_code import receipt_payload
 from kiosk.domain.workdays import WorkdayCalendar
 from offline_store import audit
 from offline_store import cases as store
@@ -51,8 +52,10 @@ NO_CATALOGUE = ("尚未载入事项清单，请技术员运行 bianmin catalogue
 class CaseDesk:
     def __init__(self, engine: QueueEngine, calendar: WorkdayCalendar, staging: Staging, *,
                  query_url: str = "", rongque_days: int = rules.RONGQUE_DAYS):
-        """:param query_url: where a citizen asks about a case (the receipt's QR code);
-            ``{receipt_no}`` in it is replaced by the case's receipt number. Empty: none."""
+        """:param query_url: where a citizen asks about a case (the receipt's QR code):
+            ``{receipt_no}`` and ``{token}`` filled in (``kiosk/domain/receipt_code.py``;
+            the token is the site's keyed code token of the receipt number, without which
+            the kiosk opens nothing). Empty: the kiosk's own ``BMR:<receipt_no>:<token>``."""
         self.engine = engine
         self.calendar = calendar
         self.staging = staging
@@ -352,7 +355,9 @@ class CaseDesk:
             "fees": receipt.pop("fees", []),
             "fee_total_yuan": receipt.pop("fee_total_yuan", 0.0),
             "clerk_name": receipt.pop("clerk_name", None),
-            "query_url": self.query_url.replace("{receipt_no}", row["receipt_no"]),
+            "query_url": receipt_payload(self.query_url, row["receipt_no"],
+                                         self.engine.site.keys.code_token(
+                                             "receipt", row["receipt_no"])),
             # a case stored without the station (add_case: scripts, the sync workload) has
             # no receipt facts; it still reads back
             "accepted_on": receipt.pop("accepted_on", None),

@@ -590,6 +590,17 @@ class QueueEngine:
                                                       busy)
         return body
 
+    def ticket_view(self, ticket_id: str) -> dict[str, Any] | None:
+        """:meth:`public` of a ticket of any day (an open one as memory holds it), or None:
+        a ticket's QR code is scanned again after the visit, to rate it."""
+        record = self.open.get(ticket_id)
+        if record is None:
+            row = queue_state.ticket(self.site.store, ticket_id)
+            if row is None:
+                return None
+            record = _record_of(row)
+        return self.public(record)
+
     def kpi(self, day: str | None = None) -> dict[str, Any]:
         day = day or self.day
         rows = queue_state.tickets_of_day(self.site.store, day)

@@ -548,6 +548,14 @@
         <source>Done: %1</source>
         <translation>完成：%1</translation>
     </message>
+    <message>
+        <source>Swipe the ID card at the kiosk</source>
+        <translation>在自助终端刷身份证</translation>
+    </message>
+    <message>
+        <source>The card lies on the kiosk&apos;s reader for 2 s</source>
+        <translation>身份证已放在自助终端读卡区（2 秒）</translation>
+    </message>
 </context>
 <context>
     <name>HallWindow</name>
@@ -681,6 +689,573 @@
     <message>
         <source>%1 cases</source>
         <translation>共 %1 件</translation>
+    </message>
+</context>
+<context>
+    <name>Kiosk</name>
+    <message>
+        <source>Take a ticket</source>
+        <translation>取号</translation>
+    </message>
+    <message>
+        <source>Queue for a window</source>
+        <translation>排队到窗口办事</translation>
+    </message>
+    <message>
+        <source>Check in</source>
+        <translation>预约签到</translation>
+    </message>
+    <message>
+        <source>I have an appointment</source>
+        <translation>我已经预约了</translation>
+    </message>
+    <message>
+        <source>Service guide</source>
+        <translation>办事指南</translation>
+    </message>
+    <message>
+        <source>What to bring, how long</source>
+        <translation>带什么材料、多久办好</translation>
+    </message>
+    <message>
+        <source>My cases</source>
+        <translation>进度查询</translation>
+    </message>
+    <message>
+        <source>How far along is it</source>
+        <translation>我的事办到哪一步了</translation>
+    </message>
+    <message>
+        <source>Print results</source>
+        <translation>结果打印</translation>
+    </message>
+    <message>
+        <source>Documents the county sent</source>
+        <translation>打印办好的证件、文书</translation>
+    </message>
+    <message>
+        <source>Rate the service</source>
+        <translation>服务评价</translation>
+    </message>
+    <message>
+        <source>Tell us how we did</source>
+        <translation>说说我们做得怎么样</translation>
+    </message>
+    <message>
+        <source>I need help</source>
+        <translation>我要帮办</translation>
+    </message>
+    <message>
+        <source>A member of staff will come</source>
+        <translation>请工作人员来帮我</translation>
+    </message>
+    <message>
+        <source>Are you still there? Back to the start in %1 s.</source>
+        <translation>您还在吗？%1 秒后回到首页。</translation>
+    </message>
+    <message>
+        <source>Show the QR code of your appointment, or type the phone number you booked with.</source>
+        <translation>请出示预约二维码，或输入预约时留的手机号。</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <source>A member of staff is on the way. Please wait here.</source>
+        <translation>已通知工作人员，马上过来，请在这里稍等。</translation>
+    </message>
+    <message>
+        <source>No tickets: %1. Please ask at a window.</source>
+        <translation>暂不能取号：%1。请到窗口咨询。</translation>
+    </message>
+    <message>
+        <source>(phone number)</source>
+        <translation>（手机号）</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Please go to the front desk: the staff there will help you.</source>
+        <translation>请到服务台，工作人员会帮您。</translation>
+    </message>
+    <message>
+        <source>Looking it up…</source>
+        <translation>正在查询…</translation>
+    </message>
+    <message>
+        <source>11 digits</source>
+        <translation>请输入11位</translation>
+    </message>
+    <message>
+        <source>The ticket could not be printed</source>
+        <translation>小票没能打印出来</translation>
+    </message>
+    <message>
+        <source>You are checked in</source>
+        <translation>签到成功</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Choose your appointment:</source>
+        <translation>请选择您的预约：</translation>
+    </message>
+    <message>
+        <source>No appointment today for this number.</source>
+        <translation>今天没有这个号码的预约。</translation>
+    </message>
+    <message>
+        <source>Printing your ticket…</source>
+        <translation>正在打印小票…</translation>
+    </message>
+    <message>
+        <source>Your number is %1. Please take your ticket.</source>
+        <translation>您的号码是 %1，请取走小票。</translation>
+    </message>
+    <message>
+        <source>No ticket was issued. Please ask the staff for help.</source>
+        <translation>没有出号。请找工作人员帮忙。</translation>
+    </message>
+    <message>
+        <source>Back to the start</source>
+        <translation>回到首页</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <source>Hold the QR code of your appointment under the scanner, or type your phone number:</source>
+        <translation>把预约二维码对准扫码口，或输入手机号：</translation>
+    </message>
+    <message>
+        <source>Type the phone number you booked with:</source>
+        <translation>请输入预约时留的手机号：</translation>
+    </message>
+    <message>
+        <source>%1 people ahead of you</source>
+        <translation>您前面还有 %1 人</translation>
+    </message>
+    <message>
+        <source>Please listen for your number.</source>
+        <translation>请留意叫号。</translation>
+    </message>
+    <message>
+        <source>Calling the staff…</source>
+        <translation>正在呼叫工作人员…</translation>
+    </message>
+    <message>
+        <source>Too early: check in from %1</source>
+        <translation>还没到时间：%1 起可以签到</translation>
+    </message>
+    <message>
+        <source>This appointment has passed: take a normal ticket</source>
+        <translation>预约时间已过，请直接取号</translation>
+    </message>
+    <message>
+        <source>County status as of the last sync at %1</source>
+        <translation>县级平台状态截至最近一次同步：%1</translation>
+    </message>
+    <message>
+        <source>Place your ID card on the reader, or show your receipt&apos;s QR code.</source>
+        <translation>请把身份证放到读卡区，或出示回执上的二维码。</translation>
+    </message>
+    <message>
+        <source>Place your ID card on the reader to print your documents.</source>
+        <translation>请把身份证放到读卡区，打印您的办理结果。</translation>
+    </message>
+    <message>
+        <source>Place your ID card on the reader, or show your receipt&apos;s or ticket&apos;s QR code.</source>
+        <translation>请把身份证放到读卡区，或出示回执、小票上的二维码。</translation>
+    </message>
+    <message>
+        <source>Not yet synced with the county platform</source>
+        <translation>还没有和县级平台同步过</translation>
+    </message>
+    <message>
+        <source>County: %1</source>
+        <translation>县级平台：%1</translation>
+    </message>
+    <message>
+        <source>%1 cases found.</source>
+        <translation>找到 %1 件。</translation>
+    </message>
+    <message>
+        <source>No cases found.</source>
+        <translation>没有找到您的办件。</translation>
+    </message>
+    <message>
+        <source>%1 documents to print.</source>
+        <translation>有 %1 份可以打印。</translation>
+    </message>
+    <message>
+        <source>No documents yet.</source>
+        <translation>还没有可以打印的结果。</translation>
+    </message>
+    <message>
+        <source>Choose what to rate.</source>
+        <translation>请选择要评价的事项。</translation>
+    </message>
+    <message>
+        <source>Nothing to rate: a case can be rated once it is done.</source>
+        <translation>没有可以评价的：事情办完后才能评价。</translation>
+    </message>
+    <message>
+        <source>How satisfied are you?</source>
+        <translation>您对这次服务满意吗？</translation>
+    </message>
+    <message>
+        <source>Thank you. Your rating was sent.</source>
+        <translation>谢谢您，评价已提交。</translation>
+    </message>
+    <message>
+        <source>This card cannot be used here. Please ask at a window.</source>
+        <translation>这张证件在这里不能用，请到窗口咨询。</translation>
+    </message>
+    <message>
+        <source>Only your own cases are shown.</source>
+        <translation>只显示您本人的办件。</translation>
+    </message>
+    <message>
+        <source>Previous</source>
+        <translation>上一页</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>下一页</translation>
+    </message>
+    <message>
+        <source>Receipt %1</source>
+        <translation>回执编号 %1</translation>
+    </message>
+    <message>
+        <source>Printing…</source>
+        <translation>正在打印…</translation>
+    </message>
+    <message>
+        <source>Printed: please take it.</source>
+        <translation>打印好了，请取走。</translation>
+    </message>
+    <message>
+        <source>Could not print: %1</source>
+        <translation>没能打印：%1</translation>
+    </message>
+    <message>
+        <source>Thank you</source>
+        <translation>谢谢您</translation>
+    </message>
+    <message>
+        <source>What went wrong? Touch all that apply.</source>
+        <translation>哪里不满意？可以选多项。</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>正在提交…</translation>
+    </message>
+    <message>
+        <source>Place your ID card on the reader.</source>
+        <translation>请把身份证放到读卡区。</translation>
+    </message>
+    <message>
+        <source>The card reader is not working: %1</source>
+        <translation>读卡器不能用：%1</translation>
+    </message>
+    <message>
+        <source>Promised by %1</source>
+        <translation>承诺 %1 前办好</translation>
+    </message>
+    <message>
+        <source>Still to bring: %1 by %2</source>
+        <translation>还需补交：%1，%2 前</translation>
+    </message>
+    <message>
+        <source>Rate it</source>
+        <translation>去评价</translation>
+    </message>
+    <message>
+        <source>Print the result</source>
+        <translation>打印结果</translation>
+    </message>
+    <message>
+        <source>No documents yet. The county sends them when the case is done.</source>
+        <translation>还没有可以打印的结果。办好后县级平台会发过来。</translation>
+    </message>
+    <message>
+        <source>Print</source>
+        <translation>打印</translation>
+    </message>
+    <message>
+        <source>Your visit with ticket %1</source>
+        <translation>您用 %1 号办的事</translation>
+    </message>
+    <message>
+        <source>Your rating was sent. A bad rating is followed up by the centre.</source>
+        <translation>评价已提交。不满意的评价，中心会跟进整改。</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>提交</translation>
+    </message>
+    <message>
+        <source>Or hold the QR code of your receipt under the scanner.</source>
+        <translation>也可以把回执上的二维码对准扫码口。</translation>
+    </message>
+    <message>
+        <source>Hold the QR code of your receipt under the scanner.</source>
+        <translation>请把回执上的二维码对准扫码口。</translation>
+    </message>
+    <message>
+        <source>Not installed</source>
+        <translation>没有安装</translation>
+    </message>
+    <message>
+        <source>Not working</source>
+        <translation>不能用</translation>
+    </message>
+    <message>
+        <source>Find your service by its kind, by a life event, or by typing.</source>
+        <translation>可以按类别、按人生大事找，也可以输入查找。</translation>
+    </message>
+    <message>
+        <source>Type a name, or its pinyin initials</source>
+        <translation>输入事项名称或拼音首字母</translation>
+    </message>
+    <message>
+        <source>Done on the spot</source>
+        <translation>当场办好</translation>
+    </message>
+    <message>
+        <source>Done within %1 working days (the law allows %2)</source>
+        <translation>%1 个工作日内办好（法定 %2 个工作日）</translation>
+    </message>
+    <message>
+        <source>Print what to bring</source>
+        <translation>打印材料清单</translation>
+    </message>
+    <message>
+        <source>Here is what to bring. Touch Print to take it with you.</source>
+        <translation>这是要带的材料，点“打印”可以带走。</translation>
+    </message>
+    <message>
+        <source>By kind</source>
+        <translation>按类别</translation>
+    </message>
+    <message>
+        <source>Life events</source>
+        <translation>一件事</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>What to bring:</source>
+        <translation>需要带的材料：</translation>
+    </message>
+    <message>
+        <source> (may follow later)</source>
+        <translation>（可容缺，以后补交）</translation>
+    </message>
+    <message>
+        <source> (if you have it)</source>
+        <translation>（有的话带上）</translation>
+    </message>
+    <message>
+        <source>Fees: %1</source>
+        <translation>收费：%1</translation>
+    </message>
+    <message>
+        <source>Printed: please take the notice.</source>
+        <translation>打印好了，请取走告知单。</translation>
+    </message>
+    <message>
+        <source>Loading the service guide…</source>
+        <translation>正在读取办事指南…</translation>
+    </message>
+    <message>
+        <source>Page %1 of %2</source>
+        <translation>第 %1 页，共 %2 页</translation>
+    </message>
+    <message>
+        <source>Nothing found for “%1”.</source>
+        <translation>没有找到“%1”。</translation>
+    </message>
+    <message>
+        <source>This covers:</source>
+        <translation>包括：</translation>
+    </message>
+    <message>
+        <source>Who can apply:</source>
+        <translation>办理条件：</translation>
+    </message>
+    <message>
+        <source>Where: %1</source>
+        <translation>办理地点：%1</translation>
+    </message>
+    <message>
+        <source>Your village service point can do it for you</source>
+        <translation>村便民服务站可以代办</translation>
+    </message>
+    <message>
+        <source>Done at the township centre</source>
+        <translation>需到乡镇便民服务中心办理</translation>
+    </message>
+    <message>
+        <source>%1, window %2</source>
+        <translation>%1，%2号窗口</translation>
+    </message>
+    <message>
+        <source>%1. %2, %3 × %4</source>
+        <translation>%1. %2，%3 %4 份</translation>
+    </message>
+    <message>
+        <source>Please touch what you would like to do.</source>
+        <translation>请点您要办的事。</translation>
+    </message>
+    <message>
+        <source>What would you like to do?</source>
+        <translation>您要办什么事？</translation>
+    </message>
+    <message>
+        <source>%1 people are waiting now</source>
+        <translation>现在有 %1 人在等候</translation>
+    </message>
+    <message>
+        <source>Connecting to the service…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>Something went wrong. Please ask the staff for help.</source>
+        <translation>出了点问题，请找工作人员帮忙。</translation>
+    </message>
+    <message>
+        <source>The service is not answering. Please ask the staff for help.</source>
+        <translation>系统暂时没有响应，请找工作人员帮忙。</translation>
+    </message>
+    <message>
+        <source>Technician</source>
+        <translation>技术员</translation>
+    </message>
+    <message>
+        <source>Station: %1</source>
+        <translation>站点服务：%1</translation>
+    </message>
+    <message>
+        <source>Quit the kiosk</source>
+        <translation>退出自助终端</translation>
+    </message>
+    <message>
+        <source>Enter the PIN</source>
+        <translation>请输入密码</translation>
+    </message>
+    <message>
+        <source>connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <source>not answering</source>
+        <translation>没有响应</translation>
+    </message>
+    <message>
+        <source>Wrong PIN</source>
+        <translation>密码不对</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs: wait a minute</source>
+        <translation>密码错误次数太多，请一分钟后再试</translation>
+    </message>
+    <message>
+        <source>working</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>Touch what you came for. Swipe your ID card first if you are 60 or over: you will go ahead.</source>
+        <translation>请点您要办的业务。60岁以上请先刷身份证，可以优先办理。</translation>
+    </message>
+    <message>
+        <source>ID card read: %1</source>
+        <translation>已读取身份证：%1</translation>
+    </message>
+    <message>
+        <source>Please take your ticket</source>
+        <translation>请取走小票</translation>
+    </message>
+    <message>
+        <source>Card read. Now touch what you came for.</source>
+        <translation>身份证已读取，请点您要办的业务。</translation>
+    </message>
+    <message>
+        <source>Optional: swipe your ID card (60 and over go ahead)</source>
+        <translation>可以刷身份证取号（60岁以上优先办理）</translation>
+    </message>
+    <message>
+        <source>The card reader is not working: take a ticket without it</source>
+        <translation>读卡器不能用，请直接取号</translation>
+    </message>
+    <message>
+        <source>No one waiting</source>
+        <translation>不用等候</translation>
+    </message>
+    <message>
+        <source>This ID card already holds ticket %1 for this service.</source>
+        <translation>这张身份证已经取过这项业务的号：%1</translation>
+    </message>
+    <message>
+        <source>Take it without the card</source>
+        <translation>不用身份证取号</translation>
+    </message>
+    <message>
+        <source>%1 waiting, about %2 min</source>
+        <translation>%1 人等候，约 %2 分钟</translation>
+    </message>
+    <message>
+        <source>%1 waiting</source>
+        <translation>%1 人等候</translation>
+    </message>
+    <message>
+        <source>Not issuing now</source>
+        <translation>现在不取号</translation>
+    </message>
+    <message>
+        <source>Priority: you go ahead</source>
+        <translation>优先办理</translation>
+    </message>
+    <message>
+        <source>Print it again</source>
+        <translation>再打一张</translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Home</source>
+        <translation>首页</translation>
+    </message>
+    <message>
+        <source>Large text is on. Every step is also spoken.</source>
+        <translation>已打开大字模式，每一步都会语音提示。</translation>
+    </message>
+    <message>
+        <source>Service centre</source>
+        <translation>便民服务中心</translation>
+    </message>
+    <message>
+        <source>Normal text</source>
+        <translation>标准字</translation>
+    </message>
+    <message>
+        <source>Large text</source>
+        <translation>大字模式</translation>
+    </message>
+    <message>
+        <source>Are you still there? Touch the screen to go on.</source>
+        <translation>您还在吗？请点屏幕继续。</translation>
     </message>
 </context>
 <context>

@@ -11,9 +11,11 @@ behind the sources.
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,13 +51,39 @@ def tool(name: str) -> str:
     return found
 
 
+KIOSK = UI / "kiosk"
+KIOSK_CONTEXT = "Kiosk"
+
+
+def kiosk_words() -> list[str]:
+    """The kiosk's words: the first argument of every ``….t("…")`` call in its screens.
+
+    The kiosk translates at run time with its own translator (kiosk/ui/kiosk/language.py),
+    written ``self.t("Take a ticket")`` or ``self.t("%1 waiting", n)``. pyside6-lupdate does
+    not know that call (and skips a ``translate`` call with arguments after the text), so
+    these words are handed to it as ``QT_TRANSLATE_NOOP`` lines of a generated file."""
+    found: dict[str, None] = {}
+    for path in sorted(KIOSK.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "t" and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                found[node.args[0].value] = None
+    return list(found)
+
+
 def lupdate(ts: Path, locale: str) -> None:
     """Bring ``ts`` up to date with the sources: new strings added as unfinished, strings
     no longer used dropped, no source line numbers (they would change the file at every
     edit of the code)."""
-    subprocess.run([tool("lupdate"), *map(str, sources()), "-ts", str(ts),  # noqa: S603
-                    "-target-language", locale, "-locations", "none", "-no-obsolete",
-                    "-silent"], check=True)
+    with tempfile.TemporaryDirectory() as folder:
+        words = Path(folder) / "kiosk_words.py"
+        words.write_text("".join(f"QT_TRANSLATE_NOOP({KIOSK_CONTEXT!r}, {word!r})\n"
+                                 for word in kiosk_words()), "utf-8")
+        subprocess.run([tool("lupdate"), *map(str, sources()), str(words),  # noqa: S603
+                        "-ts", str(ts), "-target-language", locale, "-locations", "none",
+                        "-no-obsolete", "-silent"], check=True)
 
 
 def lrelease(ts: Path, qm: Path) -> None:

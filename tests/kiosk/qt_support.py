@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -19,3 +20,19 @@ def collect_between_tests() -> Iterator[None]:
     finally:
         gc.enable()
         gc.collect()
+
+
+def pump(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    """Run Qt's events until ``predicate`` holds (the screen changes on the GUI thread)."""
+    from kiosk.ui.qt import QtWidgets
+
+    app = QtWidgets.QApplication.instance()
+    assert app is not None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.01)
+    app.processEvents()
+    return predicate()

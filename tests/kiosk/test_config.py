@@ -18,6 +18,7 @@ from kiosk.config import (
     ConfigProblem,
     CryptoSection,
     DeviceConfig,
+    KioskSection,
     PrinterProfile,
     QueueSection,
     RatingsSection,
@@ -242,6 +243,7 @@ def test_the_walk_reaches_every_section_model() -> None:
         WindowConfig,
         RatingsSection,
         SyncSection,
+        KioskSection,
     }
 
 

@@ -21,11 +21,11 @@ from kiosk.counter_ports import CounterDevices
 from kiosk.ui.appkit import application as _application
 from kiosk.ui.appkit import exec_until_closed
 from kiosk.ui.qt import QtCore, QtWidgets
+from kiosk.ui.runner import Runner
 
 from . import look
 from .context import CounterContext
 from .offline import OFFLINE_MODES, OfflineWork
-from .runner import Runner
 from .window import CounterWindow
 
 log = logging.getLogger(__name__)

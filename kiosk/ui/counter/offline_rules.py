@@ -95,7 +95,9 @@ def accept(catalogue: Catalogue, calendar: WorkdayCalendar, body: Mapping[str, A
         "fees": [shape.fee_json(f) for f in acceptance.fees],
         "fee_total_yuan": acceptance.fee_total_yuan,
         "catalogue_version": catalogue.version,
-        "query_url": query_url.replace("{receipt_no}", receipt_no),
+        # no key here, so no token: a {token} in the site's template is left empty, and the
+        # citizen's receipt gets its keyed QR once the station has the case (citizen-api.md)
+        "query_url": query_url.replace("{receipt_no}", receipt_no).replace("{token}", ""),
         "applicant_masked": _masked(applicant), "agent_masked": _masked(agent),
     }
 

@@ -31,6 +31,9 @@ NO_SHOW = QT_TRANSLATE_NOOP("DemoPanel", "No-show")
 ISSUED = QT_TRANSLATE_NOOP("DemoPanel", "Ticket %1: %2 ahead")
 CALLED = QT_TRANSLATE_NOOP("DemoPanel", "%1 called to window %2")
 DONE = QT_TRANSLATE_NOOP("DemoPanel", "Done: %1")
+SWIPE = QT_TRANSLATE_NOOP("DemoPanel", "Swipe the ID card at the kiosk")
+SWIPED = QT_TRANSLATE_NOOP("DemoPanel", "The card lies on the kiosk's reader for 2 s")
+SWIPE_MS = 2000
 
 
 class StationLike(Protocol):
@@ -59,7 +62,9 @@ class DemoPanel(QtWidgets.QWidget):
     :param windows: the window numbers to offer (the demo leaves out temporary ones)."""
 
     def __init__(self, station: StationLike, categories: Sequence[tuple[str, str]],
-                 windows: Sequence[str], parent: QtWidgets.QWidget | None = None):
+                 windows: Sequence[str], parent: QtWidgets.QWidget | None = None, *,
+                 swipe: tuple[Callable[[], None], Callable[[], None]] | None = None):
+        """:param swipe: (place, remove) the card on the kiosk's simulated reader."""
         super().__init__(parent)
         self.station = station
         self.buttons: dict[str, QtWidgets.QPushButton] = {}
@@ -90,6 +95,15 @@ class DemoPanel(QtWidgets.QWidget):
                 zh, _ = both(QtCore.QCoreApplication.translate(CONTEXT, words), words)
                 grid.addWidget(self._button(zh, f"{name} {number}", action), row, col)
         layout.addWidget(work)
+        if swipe is not None:
+            place, remove = swipe
+
+            def swiped() -> str:
+                place()
+                QtCore.QTimer.singleShot(SWIPE_MS, remove)
+                return _t(SWIPED)
+
+            layout.addWidget(self._button(_t(SWIPE), "swipe", lambda: self._guarded(swiped)))
 
         self.status = QtWidgets.QLabel(" ")
         self.status.setWordWrap(True)

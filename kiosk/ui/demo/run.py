@@ -16,6 +16,8 @@ from typing import Any
 from kiosk.client.http import StationClient
 from kiosk.ui.counter.app import CounterApp
 from kiosk.ui.display.app import SCREENSHOT_SIZE, HallDisplay, application, exec_until_closed
+from kiosk.ui.kiosk import look as kiosk_look
+from kiosk.ui.kiosk.app import KioskApp
 from kiosk.ui.qt import QtCore, QtWidgets
 
 from .panel import DemoPanel
@@ -29,6 +31,7 @@ LIVE_WITHIN_S = 10.0
 def run_demo(station: str, *, manager_token: str, display_token: str,
              devices: Mapping[str, Any], screenshots: Path | None,
              counter: Mapping[str, Any] | None = None,
+             kiosk: Mapping[str, Any] | None = None,
              echo: Callable[[str], None] = print) -> int:
     """Show the hall display, the console and the counter until they are closed; with
     ``screenshots`` (no screen), play :data:`SCRIPT`, save ``hall.png``, ``console.png`` and
@@ -37,20 +40,29 @@ def run_demo(station: str, *, manager_token: str, display_token: str,
     :param devices: ``announcer``, ``signs``, ``hall_sign``, ``warnings`` for the display.
     :param counter: the keyword arguments of :class:`CounterApp` (``token``, ``window``,
         ``devices``, ``id_check``, ``site_name``) and ``clerk`` = (id, secret), or None.
+    :param kiosk: the keyword arguments of :class:`KioskApp` (``token``, ``devices``, the
+        screen's settings) and ``swipe`` = (place, remove) the card on its reader, or None.
     :returns: 0, or 1 when the display never reached the station.
     """
     app = application()
     client = StationClient(station, manager_token)
     status = client.status()
     display = HallDisplay(station, display_token, **devices)
+    citizen = dict(kiosk or {})
+    swipe = citizen.pop("swipe", None)
     panel = DemoPanel(client, [(c["prefix"], c["name"]) for c in status["categories"]],
-                      [w["number"] for w in status["windows"] if not w["temporary"]])
+                      [w["number"] for w in status["windows"] if not w["temporary"]],
+                      swipe=swipe)
     options = dict(counter or {})
     clerk = options.pop("clerk", None)
     desk = CounterApp(station, options.pop("token"), **options) if counter else None
+    terminal = (KioskApp(station, citizen.pop("token"), locked=False, **citizen)
+                if kiosk else None)
     display.start()
     if desk is not None:
         desk.start()
+    if terminal is not None:
+        terminal.start()
     try:
         if screenshots is None:
             display.window.resize(1280, 720)
@@ -60,19 +72,27 @@ def run_demo(station: str, *, manager_token: str, display_token: str,
             if desk is not None:
                 desk.window.resize(1366, 768)
                 desk.window.show()
+            if terminal is not None:  # a portrait panel, shown at half size on a desktop
+                terminal.window.resize(kiosk_look.SCREEN[0] // 2 + 200,
+                                       kiosk_look.SCREEN[1] // 2 + 100)
+                terminal.window.show()
             exec_until_closed(app)
             return 0
-        return _play(app, display, panel, screenshots, echo, desk, clerk)
+        return _play(app, display, panel, screenshots, echo, desk, clerk, terminal)
     finally:
         display.stop()
         if desk is not None:
             desk.stop()
+        if terminal is not None:
+            terminal.stop()
+            terminal.window.quitting = True
+            terminal.window.close()
         client.close()
 
 
 def _play(app: QtWidgets.QApplication, display: HallDisplay, panel: DemoPanel,
           folder: Path, echo: Callable[[str], None], desk: CounterApp | None = None,
-          clerk: tuple[str, str] | None = None) -> int:
+          clerk: tuple[str, str] | None = None, terminal: KioskApp | None = None) -> int:
     display.window.resize(*SCREENSHOT_SIZE)
     display.window.show()
     panel.show()
@@ -100,6 +120,13 @@ def _play(app: QtWidgets.QApplication, display: HallDisplay, panel: DemoPanel,
     if desk is not None:
         shots.append(folder / "counter.png")
         desk.screenshot(shots[-1])
+    if terminal is not None:
+        terminal.window.resize(*kiosk_look.SCREEN)
+        terminal.window.show()
+        terminal.window.poll()
+        _pump(app, 1.0)
+        shots.append(folder / "kiosk.png")
+        terminal.screenshot(shots[-1])
     echo(f"截图 / screenshots: {', '.join(map(str, shots))}")
     return 0 if display.board.live else 1
 

@@ -4,15 +4,17 @@ set before anything imports Qt. A real station on loopback where a test needs on
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from tests.kiosk.qt_support import collect_between_tests  # noqa: F401  (autouse)
+from tests.kiosk.qt_support import (
+    collect_between_tests,  # noqa: F401  (autouse)
+    pump,  # noqa: F401  (the counter tests import it from here)
+)
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
@@ -32,22 +34,6 @@ def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
-
-
-def pump(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    """Run Qt's events until ``predicate`` holds (the screen changes on the GUI thread)."""
-    from kiosk.ui.qt import QtWidgets
-
-    app = QtWidgets.QApplication.instance()
-    assert app is not None
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.01)
-    app.processEvents()
-    return predicate()
 
 
 @pytest.fixture(scope="module")

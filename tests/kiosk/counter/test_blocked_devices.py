@@ -24,8 +24,8 @@ from kiosk.counter_devices import build_counter_devices
 from kiosk.counter_ports import CounterDevices
 from kiosk.ui.counter import look
 from kiosk.ui.counter.context import Clerk, CounterContext
-from kiosk.ui.counter.runner import Runner
 from kiosk.ui.qt import QtCore, QtWidgets
+from kiosk.ui.runner import Runner
 from tests.kiosk.station.case_station import CLERK, CaseStation, case_station
 
 DEVICES = """

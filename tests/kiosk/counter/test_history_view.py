@@ -17,8 +17,8 @@ from kiosk.counter_ports import CounterDevices
 from kiosk.ui.counter import look
 from kiosk.ui.counter.context import CounterContext
 from kiosk.ui.counter.history_view import HistoryView, local_time, row_of
-from kiosk.ui.counter.runner import Runner
 from kiosk.ui.qt import QtWidgets
+from kiosk.ui.runner import Runner
 
 from .conftest import pump
 from .fakes import FakePrinter

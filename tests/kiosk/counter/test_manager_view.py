@@ -23,9 +23,9 @@ from kiosk.ui.counter.manager_view import (
     rows,
     task_steps,
 )
-from kiosk.ui.counter.runner import Runner
 from kiosk.ui.counter.window import CounterWindow, NoAcceptance
 from kiosk.ui.qt import QtWidgets
+from kiosk.ui.runner import Runner
 
 from .conftest import pump
 from .test_window import make_counter, sign_in

@@ -13,7 +13,7 @@ from kiosk.client.http import StationError, StationUnreachable
 from kiosk.counter_ports import CounterDevices, RatingAnswer
 from kiosk.ui.counter.context import Clerk, CounterContext
 from kiosk.ui.counter.rating_flow import RatingFlow, Visit, rating_body, visit_of
-from kiosk.ui.counter.runner import Runner
+from kiosk.ui.runner import Runner
 
 from .conftest import pump
 from .fakes import FakeRating

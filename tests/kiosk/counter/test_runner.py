@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from kiosk.ui.counter.runner import Runner
+from kiosk.ui.runner import Runner
 
 from .conftest import pump
 

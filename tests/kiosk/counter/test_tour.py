@@ -96,3 +96,64 @@ def test_the_raw_store_holds_no_name_number_or_page(tour: tuple[dict[str, Any], 
             assert secret not in data, path
         if "blobs" in path.parts:
             assert b"JFIF" not in data and not data.startswith(b"\xff\xd8"), path
+
+
+# --- the kiosk's part of the tour (issue 9): played after the counter's, same station -------
+
+ACCESSIBILITY = {"min_touch_mm", "min_contrast", "min_contrast_elderly", "min_font_px",
+                 "min_font_px_elderly", "untranslated"}
+
+
+def test_the_kiosk_tour_meets_its_accessibility_targets(
+        tour: tuple[dict[str, Any], Path]) -> None:
+    facts, _ = tour
+    report = facts["accessibility"]
+    assert set(report) >= ACCESSIBILITY
+    assert report["min_touch_mm"] >= 15.0
+    assert report["min_contrast"] >= 4.5 and report["min_contrast_elderly"] >= 7.0
+    assert report["min_font_px"] >= 24 and report["min_font_px_elderly"] >= 32
+    assert report["untranslated"] == []
+
+
+def test_the_kiosk_tour_plays_every_flow_in_four_settings(
+        tour: tuple[dict[str, Any], Path]) -> None:
+    facts, base = tour
+    kiosk = facts["kiosk"]
+    settings = ["zh_normal", "zh_elderly", "en_normal", "en_elderly"]
+    assert [t["setting"] for t in kiosk["tickets"]] == settings
+    assert [t["number"][0] for t in kiosk["tickets"]] == ["A", "B", "C", "D"]
+    assert all(t["priority"] for t in kiosk["tickets"])  # the card's holder is over 60
+    assert [r["level"] for r in kiosk["ratings"]] == [5, 2, 4, 1]
+    assert all(r["cases_seen"] >= 1 for r in kiosk["ratings"])
+    shots = kiosk["screenshots"]
+    for setting in settings:
+        for step in ("home", "ticket_printed", "guide_bundle", "progress_cases",
+                     "rating_thanks"):
+            assert any(s.endswith(f"{setting}_{step}.png") for s in shots), (setting, step)
+    for name in shots:
+        with Image.open(base / "out" / name) as shot:
+            assert shot.size == (1080, 1920), name
+    assert set(kiosk["printed"]) == {f"{kind}_{s}" for kind in ("ticket", "notice")
+                                     for s in settings}
+
+
+def test_the_kiosk_s_ticket_carries_a_code_that_reads_back(
+        tour: tuple[dict[str, Any], Path]) -> None:
+    import zxingcpp
+
+    _, base = tour
+    with Image.open(base / "out" / "ticket_zh_normal.png") as paper:
+        found = zxingcpp.read_barcodes(paper.convert("L"))
+    assert [r.text[:4] for r in found] == ["BMT:"]
+
+
+def test_the_kiosk_s_ratings_reached_the_store_as_kiosk_ratings(
+        tour: tuple[dict[str, Any], Path]) -> None:
+    _, base = tour
+    conn = sqlite3.connect(base / "site" / "store.sqlite")
+    try:
+        rows = conn.execute("SELECT level, channel FROM ratings WHERE channel = 'kiosk'"
+                            " ORDER BY rated_at").fetchall()
+    finally:
+        conn.close()
+    assert [level for level, _ in rows] == [5, 2, 4, 1]

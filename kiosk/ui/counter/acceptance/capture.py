@@ -6,7 +6,7 @@ Threads: the scanner port calls back from the camera's threads. A preview is tur
 ``QImage`` there (its own copy of the pixels: the numpy frame is reused or freed once the
 callback returns) and only the newest one waits for the GUI thread, so a slow paint never
 queues frames; a page's thumbnail is decoded there too. Both reach the screen through
-``runner.post`` (kiosk/ui/counter/runner.py). The camera runs only while a material is being
+``runner.post`` (kiosk/ui/runner.py). The camera runs only while a material is being
 captured (issue 7, "Capture"): :meth:`CapturePanel.bind` starts it for a captured-type
 material and stops it for anything else.
 """

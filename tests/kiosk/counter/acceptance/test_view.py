@@ -18,8 +18,8 @@ from kiosk.client.http import StationClient
 from kiosk.counter_ports import CounterDevices, DeviceStatus
 from kiosk.ui.counter import look
 from kiosk.ui.counter.context import Clerk, CounterContext
-from kiosk.ui.counter.runner import Runner
 from kiosk.ui.qt import QtCore, QtGui, QtWidgets
+from kiosk.ui.runner import Runner
 from tests.kiosk.station.case_station import AGENT_ID_NUMBER, CLERK, CaseStation, case_station
 
 from .fakes import (

@@ -29,9 +29,11 @@ class Runner(QtCore.QObject):
 
     _posted = QtCore.Signal(object)
 
-    def __init__(self, parent: QtCore.QObject | None = None, workers: int = 3):
+    def __init__(self, parent: QtCore.QObject | None = None, workers: int = 3,
+                 name: str = "counter"):
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max(2, workers), thread_name_prefix="counter")
+        self.name = name
+        self._pool = ThreadPoolExecutor(max(2, workers), thread_name_prefix=name)
         self._posted.connect(self._run_posted)
         self._closed = False
 
@@ -58,7 +60,8 @@ class Runner(QtCore.QObject):
                 if failed is not None:
                     self.post(lambda: failed(exc))
                 else:
-                    log.error("counter: a background job failed: %s", type(exc).__name__)
+                    log.error("%s: a background job failed: %s", self.name,
+                              type(exc).__name__)
             elif done is not None:
                 result = f.result()
                 self.post(lambda: done(result))
@@ -75,4 +78,4 @@ class Runner(QtCore.QObject):
         try:
             fn()
         except Exception:  # a screen update failed: logged, the screen keeps what it had
-            log.exception("counter: an update on the GUI thread failed")
+            log.exception("%s: an update on the GUI thread failed", self.name)

@@ -1,0 +1,240 @@
+"""The kiosk's devices from the site configuration: each kiosk role built through the
+registry (kiosk/site_devices.py), asked once whether it answers, and put behind its port
+(kiosk/kiosk_ports.py), as kiosk/counter_devices/build.py does for the counter.
+
+All roles are checked at once, each on its own thread, so a dead device costs the start-up
+its own timeout, not the sum. A role that cannot be built, or does not answer at all (a
+serial port that does not exist, a camera that sends no picture, no sound output), is left
+out (its port None) and listed in ``problems`` with what to do; a role that answers but is
+unhappy (paper out, a SAM fault) keeps its port, whose status says what is wrong, and the
+screen disables only what needs it.
+
+The printer is ``[devices.ticket_printer]``, or on a village point with one printer its
+``[devices.receipt_printer]``. The card reader, the code scanner and the camera are left
+stopped: the screen subscribes first and calls ``start()``, so a card lying on the reader
+when the kiosk starts is not read before anyone listens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from devices.document_camera import NoFrameError
+from devices.health import DeviceState, Health, not_opened
+from devices.registry import BuiltDevice
+from kiosk.config import SiteConfig
+from kiosk.counter_devices import CardReaderAdapter, CodeScannerAdapter
+from kiosk.counter_devices.status import HINT_CONFIG, ROLE_WORDS, status_of
+from kiosk.domain.call_text import SpeechStyle
+from kiosk.kiosk_ports import DeviceStatus, KioskDevices
+from kiosk.site_devices import build_configured
+
+from .camera_codes import FPS, CameraCodesAdapter
+from .printer import POLL_S, KioskPrinterAdapter
+from .speaker import SpeakerAdapter
+
+log = logging.getLogger(__name__)
+
+CAMERA_TIMEOUT_S = 5.0
+"""Longest wait for the camera's first frame at start. Unit: s."""
+
+WORDS = {**ROLE_WORDS, "announcer": ("语音播报", "announcer")}
+"""Each kiosk role's name in Chinese and English, for messages."""
+
+NOT_OPENED = not_opened("文档摄像头", "document camera").message
+"""The camera's health before its first open, in the role's own words
+(devices/document_camera.py): not yet a sign that it is missing."""
+HINT_CAMERA = ("检查摄像头的 USB 线，并确认没有别的程序在用它 / Check the camera's USB cable and "
+               "that no other program is using it")
+
+
+def unusable(role: str, why: str, hint: str = HINT_CONFIG) -> DeviceStatus:
+    """"X无法使用 / the X cannot be used: why", for a role that could not be built."""
+    zh, en = WORDS.get(role, (role, role))
+    return DeviceStatus(role, False, f"{zh}无法使用 / the {en} cannot be used: {why}", hint)
+
+
+@dataclass
+class _Made:
+    """One role's outcome: its port, or why not."""
+
+    role: str
+    port: Any = None
+    problem: DeviceStatus | None = None
+    stop: Callable[[], None] | None = None
+
+
+def build_kiosk_devices(config: SiteConfig, *, printer_poll_s: float = POLL_S,
+                        camera_fps: float = FPS,
+                        camera_timeout_s: float = CAMERA_TIMEOUT_S) -> KioskDevices:
+    """The kiosk's devices as ``config`` names them (module docstring).
+
+    :param printer_poll_s: seconds between the printer's status questions while the screen
+        listens for its status. Unit: s.
+    :param camera_fps: camera frames searched for QR codes per second while started.
+    :param camera_timeout_s: longest wait for the camera's first frame at start. Unit: s.
+    """
+    tz = ZoneInfo(config.site.timezone)
+    printer = ("ticket_printer" if "ticket_printer" in config.devices
+               else "receipt_printer" if "receipt_printer" in config.devices else None)
+    style = SpeechStyle(one_as_yao=bool(_options(config, "announcer").get("one_as_yao")))
+    plans: list[tuple[str, str, Callable[[BuiltDevice], _Made]]] = []
+    if "id_card_reader" in config.devices:
+        plans.append(("id_card_reader", "id_card_reader", _card_reader))
+    if printer is not None:
+        # a village point's one printer prints tickets and receipts alike
+        plans.append(("ticket_printer", printer,
+                      lambda built: _printer(built, tz, printer_poll_s)))
+    if "code_scanner" in config.devices:
+        plans.append(("code_scanner", "code_scanner", _code_scanner))
+    if "document_camera" in config.devices:
+        plans.append(("document_camera", "document_camera",
+                      lambda built: _camera(built, camera_fps, camera_timeout_s)))
+    if "announcer" in config.devices:
+        plans.append(("announcer", "announcer", lambda built: _speaker(built, style)))
+
+    built: dict[str, BuiltDevice] = {}
+    problems: dict[str, DeviceStatus] = {}
+    for role, configured, _ in plans:
+        try:
+            built[role] = build_configured(config, configured)
+        except Exception as exc:  # a bad option, a missing plugin, no clips, a busy pty
+            log.warning("kiosk: %s could not be built: %s", role, exc)
+            problems[role] = unusable(role, str(exc))
+
+    made: dict[str, _Made] = {}
+    todo = [(role, make) for role, _, make in plans if role in built]
+    if todo:
+        with ThreadPoolExecutor(len(todo), thread_name_prefix="kiosk-devices") as pool:
+            futures = {role: pool.submit(_checked, role, make, built[role])
+                       for role, make in todo}
+        made = {role: future.result() for role, future in futures.items()}
+    for role, outcome in made.items():
+        if outcome.problem is not None:
+            problems[role] = outcome.problem
+            with contextlib.suppress(Exception):
+                built.pop(role).close()
+
+    def port(role: str) -> Any:
+        outcome = made.get(role)
+        return None if outcome is None else outcome.port
+
+    stops = [m.stop for m in made.values() if m.port is not None and m.stop is not None]
+    devices = KioskDevices(
+        card_reader=port("id_card_reader"), printer=port("ticket_printer"),
+        code_scanner=port("code_scanner"), camera_codes=port("document_camera"),
+        speaker=port("announcer"), problems=problems,
+        close=lambda: _close(stops, list(built.values())))
+    devices.simulators.update({role: b.simulator for role, b in built.items()
+                               if b.simulator is not None})
+    return devices
+
+
+def _options(config: SiteConfig, role: str) -> dict[str, Any]:
+    device = config.devices.get(role)  # type: ignore[call-overload]  # Role is a Literal
+    return dict(device.options) if device is not None else {}
+
+
+def _checked(role: str, make: Callable[[BuiltDevice], _Made], built: BuiltDevice) -> _Made:
+    try:
+        return make(built)
+    except Exception as exc:  # a driver bug must cost this role only
+        log.exception("kiosk: checking the %s failed", role)
+        return _Made(role, problem=unusable(role, type(exc).__name__))
+
+
+def _close(stops: list[Callable[[], None]], built: list[BuiltDevice]) -> None:
+    for stop in stops:
+        try:
+            stop()
+        except Exception:
+            log.exception("kiosk: stopping a device failed")
+    for device in built:
+        try:
+            device.close()
+        except Exception:
+            log.exception("kiosk: closing %s failed", device.role)
+
+
+def _missing(health: Health) -> bool:
+    return health.state is DeviceState.MISSING
+
+
+# -- one function per role: build the port, ask the device once ------------------------------
+
+
+def _card_reader(built: BuiltDevice) -> _Made:
+    from kiosk.doctor import device_health  # the SAM status handshake (11 FF), no card read
+
+    health = device_health(built)
+    if _missing(health):
+        return _Made("id_card_reader", problem=status_of("id_card_reader", health))
+    adapter = CardReaderAdapter(built.device, checked=health)
+    return _Made("id_card_reader", adapter, stop=adapter.stop)
+
+
+def _printer(built: BuiltDevice, tz: ZoneInfo, poll_s: float) -> _Made:
+    health = built.device.health()  # DLE EOT: paper, cover, faults
+    if _missing(health):
+        return _Made("ticket_printer", problem=status_of("ticket_printer", health))
+    adapter = KioskPrinterAdapter(built.device, tz=tz, initial=health, poll_s=poll_s)
+    return _Made("ticket_printer", adapter, stop=adapter.close)
+
+
+def _code_scanner(built: BuiltDevice) -> _Made:
+    from kiosk.doctor import device_health  # opens the scanner on its thread, then stops
+
+    health = device_health(built)
+    if _missing(health):
+        return _Made("code_scanner", problem=status_of("code_scanner", health))
+    adapter = CodeScannerAdapter(built.device)
+    return _Made("code_scanner", adapter, stop=adapter.stop)
+
+
+def _camera(built: BuiltDevice, fps: float, timeout_s: float) -> _Made:
+    """The camera's first frame within ``timeout_s``; a camera that is not there at all
+    is known sooner (its health says MISSING once its open failed)."""
+    camera = built.device
+    deadline = time.monotonic() + timeout_s
+    camera.start()
+    try:
+        while True:
+            try:
+                camera.latest(0.1)
+                health = camera.health()
+                break
+            except NoFrameError:
+                health = camera.health()
+                gone = health.state is DeviceState.MISSING and health.message != NOT_OPENED
+                if gone or time.monotonic() >= deadline:
+                    health = _no_picture(health, timeout_s)
+                    break
+    finally:
+        camera.stop()
+    if _missing(health):
+        return _Made("document_camera", problem=status_of("document_camera", health))
+    adapter = CameraCodesAdapter(camera, checked=health, fps=fps)
+    return _Made("document_camera", adapter, stop=adapter.close)
+
+
+def _no_picture(health: Health, timeout_s: float) -> Health:
+    zh, en = WORDS["document_camera"]
+    why = f" ({health.message})" if health.message and not health.ok else ""
+    return Health(DeviceState.MISSING, f"{zh}在 {timeout_s:g} 秒内没有画面 / the {en} gave "
+                  f"no picture within {timeout_s:g} s{why}", health.hint or HINT_CAMERA)
+
+
+def _speaker(built: BuiltDevice, style: SpeechStyle) -> _Made:
+    announcer = built.device
+    health = announcer.check_now()  # the clips or espeak-ng, and the sound output
+    if _missing(health):
+        return _Made("announcer", problem=status_of("announcer", health))
+    adapter = SpeakerAdapter(announcer, initial=health, style=style)
+    return _Made("announcer", adapter, stop=adapter.close)

@@ -385,6 +385,21 @@
     </message>
 </context>
 <context>
+    <name>CounterHelp</name>
+    <message>
+        <source>Someone at the self-service kiosk asks for help</source>
+        <translation>自助终端有群众请求帮办</translation>
+    </message>
+    <message>
+        <source>%1 people at the kiosks ask for help</source>
+        <translation>自助终端有 %1 位群众请求帮办</translation>
+    </message>
+    <message>
+        <source>I&apos;m going</source>
+        <translation>我去帮忙</translation>
+    </message>
+</context>
+<context>
     <name>CounterLogin</name>
     <message>
         <source>Sign in at the window</source>

@@ -22,6 +22,7 @@ from kiosk.ui.qt import QtCore, QtGui, QtWidgets
 
 from . import look
 from .context import Clerk, CounterContext
+from .help_bar import HelpBar
 from .history_view import HistoryView
 from .login import LoginPage
 from .manager_view import ManagerView
@@ -285,6 +286,8 @@ class CounterWindow(QtWidgets.QWidget):
         centre.addWidget(self.nav)
         self.banner = Banner(self)
         centre.addWidget(self.banner)
+        self.help_bar = HelpBar(ctx, self)
+        centre.addWidget(self.help_bar)
 
         self.stack = QtWidgets.QStackedWidget(self)
         self.stack.setObjectName("pages")
@@ -346,6 +349,9 @@ class CounterWindow(QtWidgets.QWidget):
     def on_feed_event(self, frame: dict[str, Any]) -> None:
         if frame.get("type") == "hello":
             self._site_code(frame)
+        if str(frame.get("type", "")).startswith("help."):
+            self.help_bar.on_event(frame)
+            return
         try:
             self.model.apply(frame)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

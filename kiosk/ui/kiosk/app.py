@@ -63,8 +63,7 @@ class KioskApp:
                 scanner.on_code(lambda text: post(lambda: self.window.code_read(text)))
 
     def start(self) -> None:
-        for port in (self.devices.card_reader, self.devices.code_scanner,
-                     self.devices.camera_codes):
+        for port in (self.devices.card_reader, self.devices.code_scanner):
             if port is not None:
                 try:
                     port.start()
@@ -75,6 +74,7 @@ class KioskApp:
         QtCore.QTimer.singleShot(FIRST_LOOK_MS, self.window.poll)
 
     def stop(self) -> None:
+        self.window.camera_on = True  # whatever the page: the camera stops with the kiosk
         for port in (self.devices.card_reader, self.devices.code_scanner,
                      self.devices.camera_codes):
             if port is not None:

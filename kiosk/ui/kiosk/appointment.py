@@ -19,6 +19,7 @@ DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK")
 
 class AppointmentPage(Page):
     name = "appointment"
+    takes_codes = True
 
     def forget(self) -> None:
         super().forget()

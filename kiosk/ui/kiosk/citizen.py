@@ -40,6 +40,7 @@ class CitizenPage(Page):
     """Waits for a card or a code, asks the station, then shows what came back."""
 
     accepts_code = True
+    takes_codes = True
 
     def forget(self) -> None:
         super().forget()
@@ -199,6 +200,7 @@ class ProgressPage(CitizenPage):
 class ResultsPage(CitizenPage):
     name = "results"
     accepts_code = False  # a result goes to the card's holder only
+    takes_codes = False
 
     def arrive(self, **kwargs: Any) -> None:
         if kwargs.get("card") and kwargs.get("found"):

@@ -32,6 +32,8 @@ class Page(QtWidgets.QWidget):
     """One screen of the kiosk. Subclasses set :attr:`name` and write :meth:`build`."""
 
     name = ""
+    takes_codes = False
+    """The page reads QR codes: the camera looks for them only while such a page shows."""
 
     def __init__(self, ctx: KioskContext, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)

@@ -92,6 +92,7 @@ class KioskWindow(QtWidgets.QWidget):
         self.gesture = lock.Gesture()
         self.gate = lock.PinGate(unlock_pin_hash)
         self.defaults = (ctx.elderly, ctx.lang.code)
+        self.camera_on = False
         self.setObjectName("kiosk")
         self.setWindowTitle("便民自助终端 / Bianmin kiosk")
         paint_ground(self, ctx.theme.page)
@@ -151,7 +152,20 @@ class KioskWindow(QtWidgets.QWidget):
         self.stack.setCurrentWidget(page)
         page.arrive(**kwargs)
         self.footer.setVisible(name not in ("home", "tech"))
+        self._camera(page.takes_codes)
         self.ctx.speak(page.spoken())
+
+    def _camera(self, wanted: bool) -> None:
+        """The camera looks for codes only on a page that takes them (it costs a core's
+        share while it decodes; the code scanner, if any, listens all the time)."""
+        camera = self.ctx.devices.camera_codes
+        if camera is None or wanted == self.camera_on:
+            return
+        self.camera_on = wanted
+        try:
+            camera.start() if wanted else camera.stop()
+        except Exception:  # a camera that will not start is a camera missing, not a crash
+            log.exception("kiosk: switching the camera failed")
 
     def forget(self) -> None:
         """Every trace of the citizen gone from the screens: each page drops its state and

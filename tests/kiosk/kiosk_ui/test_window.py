@@ -174,3 +174,28 @@ def test_a_printer_that_comes_back_brings_its_tiles_back(kiosk: Any) -> None:
     printer.paper = True
     window.poll()
     assert pump(lambda: home.tiles["ticket"].isEnabled(), 10)
+
+
+def test_the_camera_looks_for_codes_only_on_the_pages_that_take_them(kiosk: Any) -> None:
+    from .fakes import FakeScanner
+
+    class Camera(FakeScanner):
+        def __init__(self) -> None:
+            super().__init__()
+            self.running: list[bool] = []
+
+        def start(self) -> None:
+            self.running.append(True)
+
+        def stop(self) -> None:
+            self.running.append(False)
+
+    camera = Camera()
+    kiosk.devices.camera_codes = camera
+    window = ready(kiosk)
+    window.go("guide")
+    window.go("appointment")
+    window.go("progress")
+    window.go("results")  # a result goes to the card's holder: no codes here
+    window.go("home")
+    assert camera.running == [True, False]

@@ -22,7 +22,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +31,7 @@ from kiosk.config import SiteConfig
 from kiosk.counter_ports import CounterDevices, DeviceStatus
 from kiosk.site_devices import build_configured
 
+from .building import Made, checked, close_all, missing
 from .card import CardReaderAdapter
 from .code_scanner import CodeScannerAdapter
 from .printer import PrinterAdapter
@@ -49,15 +49,6 @@ HINT_CAMERA = ("检查高拍仪的 USB 线，并确认没有别的程序在用�
                "and that no other program is using it")
 
 
-@dataclass
-class _Made:
-    """One role's outcome: its port, or why not."""
-
-    role: str
-    port: Any = None
-    problem: DeviceStatus | None = None
-    stop: Callable[[], None] | None = None
-
 
 def build_counter_devices(config: SiteConfig, *, preview_fps: float = 10.0,
                           camera_timeout_s: float = CAMERA_TIMEOUT_S) -> CounterDevices:
@@ -69,7 +60,7 @@ def build_counter_devices(config: SiteConfig, *, preview_fps: float = 10.0,
     tz = ZoneInfo(config.site.timezone)
     printer_role = ("receipt_printer" if "receipt_printer" in config.devices
                     else "ticket_printer" if "ticket_printer" in config.devices else None)
-    plans: list[tuple[str, str, Callable[[BuiltDevice], _Made]]] = []
+    plans: list[tuple[str, str, Callable[[BuiltDevice], Made]]] = []
     if "id_card_reader" in config.devices:
         plans.append(("id_card_reader", "id_card_reader", _card_reader))
     if "document_camera" in config.devices:
@@ -92,11 +83,11 @@ def build_counter_devices(config: SiteConfig, *, preview_fps: float = 10.0,
             log.warning("counter: %s could not be built: %s", role, exc)
             problems[role] = unusable(role, str(exc))
 
-    made: dict[str, _Made] = {}
+    made: dict[str, Made] = {}
     todo = [(role, make) for role, _, make in plans if role in built]
     if todo:
         with ThreadPoolExecutor(len(todo), thread_name_prefix="counter-devices") as pool:
-            futures = {role: pool.submit(_checked, role, make, built[role])
+            futures = {role: pool.submit(checked, role, make, built[role])
                        for role, make in todo}
         made = {role: future.result() for role, future in futures.items()}
     for role, outcome in made.items():
@@ -114,51 +105,26 @@ def build_counter_devices(config: SiteConfig, *, preview_fps: float = 10.0,
         card_reader=port("id_card_reader"), scanner=port("document_camera"),
         printer=port("receipt_printer"), rating=port("rating_terminal"),
         code_scanner=port("code_scanner"), problems=problems,
-        close=lambda: _close(stops, list(built.values())))
+        close=lambda: close_all(stops, list(built.values())))
     devices.simulators.update({role: b.simulator for role, b in built.items()
                                if b.simulator is not None})
     return devices
 
 
-def _checked(role: str, make: Callable[[BuiltDevice], _Made], built: BuiltDevice) -> _Made:
-    try:
-        return make(built)
-    except Exception as exc:  # a driver bug must cost this role only
-        log.exception("counter: checking the %s failed", role)
-        return _Made(role, problem=unusable(role, type(exc).__name__))
-
-
-def _close(stops: list[Callable[[], None]], built: list[BuiltDevice]) -> None:
-    for stop in stops:
-        try:
-            stop()
-        except Exception:
-            log.exception("counter: stopping a device failed")
-    for device in built:
-        try:
-            device.close()
-        except Exception:
-            log.exception("counter: closing %s failed", device.role)
-
-
-def _missing(health: Health) -> bool:
-    return health.state is DeviceState.MISSING
-
-
 # -- one function per role: build the port, ask the device once ------------------------------
 
 
-def _card_reader(built: BuiltDevice) -> _Made:
+def _card_reader(built: BuiltDevice) -> Made:
     from kiosk.doctor import device_health  # the SAM status handshake (11 FF), no card read
 
     health = device_health(built)
-    if _missing(health):
-        return _Made("id_card_reader", problem=status_of("id_card_reader", health))
+    if missing(health):
+        return Made("id_card_reader", problem=status_of("id_card_reader", health))
     adapter = CardReaderAdapter(built.device, checked=health)
-    return _Made("id_card_reader", adapter, stop=adapter.stop)
+    return Made("id_card_reader", adapter, stop=adapter.stop)
 
 
-def _scanner(built: BuiltDevice, preview_fps: float, timeout_s: float) -> _Made:
+def _scanner(built: BuiltDevice, preview_fps: float, timeout_s: float) -> Made:
     camera = built.device
     adapter = ScannerAdapter(camera, view_width_mm=_number_option(built, "view_width_mm"),
                              preview_fps=preview_fps)
@@ -169,8 +135,8 @@ def _scanner(built: BuiltDevice, preview_fps: float, timeout_s: float) -> _Made:
             zh, en = ROLE_WORDS["document_camera"]
             health = Health(DeviceState.MISSING, f"{zh}在 {timeout_s:g} 秒内没有画面 / the "
                             f"{en} gave no picture within {timeout_s:g} s", HINT_CAMERA)
-        return _Made("document_camera", problem=status_of("document_camera", health))
-    return _Made("document_camera", adapter, stop=adapter.close)
+        return Made("document_camera", problem=status_of("document_camera", health))
+    return Made("document_camera", adapter, stop=adapter.close)
 
 
 def _number_option(built: BuiltDevice, name: str) -> float | None:
@@ -179,27 +145,27 @@ def _number_option(built: BuiltDevice, name: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def _printer(built: BuiltDevice, tz: ZoneInfo) -> _Made:
+def _printer(built: BuiltDevice, tz: ZoneInfo) -> Made:
     health = built.device.health()  # DLE EOT: paper, cover, faults
-    if _missing(health):
-        return _Made("receipt_printer", problem=status_of("receipt_printer", health))
-    return _Made("receipt_printer", PrinterAdapter(built.device, tz=tz, initial=health))
+    if missing(health):
+        return Made("receipt_printer", problem=status_of("receipt_printer", health))
+    return Made("receipt_printer", PrinterAdapter(built.device, tz=tz, initial=health))
 
 
-def _rating(built: BuiltDevice) -> _Made:
+def _rating(built: BuiltDevice) -> Made:
     terminal = built.device
     health = terminal.check()  # a heartbeat (a keypad: open and read once)
-    if _missing(health):
-        return _Made("rating_terminal", problem=status_of("rating_terminal", health))
+    if missing(health):
+        return Made("rating_terminal", problem=status_of("rating_terminal", health))
     terminal.start()  # the watch thread keeps its health current and reopens after a replug
-    return _Made("rating_terminal", RatingAdapter(terminal), stop=terminal.stop)
+    return Made("rating_terminal", RatingAdapter(terminal), stop=terminal.stop)
 
 
-def _code_scanner(built: BuiltDevice) -> _Made:
+def _code_scanner(built: BuiltDevice) -> Made:
     from kiosk.doctor import device_health  # opens the scanner on its thread, then stops
 
     health = device_health(built)
-    if _missing(health):
-        return _Made("code_scanner", problem=status_of("code_scanner", health))
+    if missing(health):
+        return Made("code_scanner", problem=status_of("code_scanner", health))
     adapter = CodeScannerAdapter(built.device)
-    return _Made("code_scanner", adapter, stop=adapter.stop)
+    return Made("code_scanner", adapter, stop=adapter.stop)

@@ -18,6 +18,7 @@ ROLE_WORDS = {
     "ticket_printer": ("小票打印机", "ticket printer"),
     "rating_terminal": ("评价器", "rating terminal"),
     "code_scanner": ("扫码枪", "code scanner"),
+    "announcer": ("语音播报", "announcer"),
 }
 """Each role's name in Chinese and English, for messages."""
 

@@ -22,7 +22,6 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +30,8 @@ from devices.health import DeviceState, Health, not_opened
 from devices.registry import BuiltDevice
 from kiosk.config import SiteConfig
 from kiosk.counter_devices import CardReaderAdapter, CodeScannerAdapter
-from kiosk.counter_devices.status import HINT_CONFIG, ROLE_WORDS, status_of
+from kiosk.counter_devices.building import Made, checked, close_all, missing
+from kiosk.counter_devices.status import ROLE_WORDS, status_of, unusable
 from kiosk.domain.call_text import SpeechStyle
 from kiosk.kiosk_ports import DeviceStatus, KioskDevices
 from kiosk.site_devices import build_configured
@@ -45,30 +45,11 @@ log = logging.getLogger(__name__)
 CAMERA_TIMEOUT_S = 5.0
 """Longest wait for the camera's first frame at start. Unit: s."""
 
-WORDS = {**ROLE_WORDS, "announcer": ("语音播报", "announcer")}
-"""Each kiosk role's name in Chinese and English, for messages."""
-
 NOT_OPENED = not_opened("文档摄像头", "document camera").message
 """The camera's health before its first open, in the role's own words
 (devices/document_camera.py): not yet a sign that it is missing."""
 HINT_CAMERA = ("检查摄像头的 USB 线，并确认没有别的程序在用它 / Check the camera's USB cable and "
                "that no other program is using it")
-
-
-def unusable(role: str, why: str, hint: str = HINT_CONFIG) -> DeviceStatus:
-    """"X无法使用 / the X cannot be used: why", for a role that could not be built."""
-    zh, en = WORDS.get(role, (role, role))
-    return DeviceStatus(role, False, f"{zh}无法使用 / the {en} cannot be used: {why}", hint)
-
-
-@dataclass
-class _Made:
-    """One role's outcome: its port, or why not."""
-
-    role: str
-    port: Any = None
-    problem: DeviceStatus | None = None
-    stop: Callable[[], None] | None = None
 
 
 def build_kiosk_devices(config: SiteConfig, *, printer_poll_s: float = POLL_S,
@@ -85,7 +66,7 @@ def build_kiosk_devices(config: SiteConfig, *, printer_poll_s: float = POLL_S,
     printer = ("ticket_printer" if "ticket_printer" in config.devices
                else "receipt_printer" if "receipt_printer" in config.devices else None)
     style = SpeechStyle(one_as_yao=bool(_options(config, "announcer").get("one_as_yao")))
-    plans: list[tuple[str, str, Callable[[BuiltDevice], _Made]]] = []
+    plans: list[tuple[str, str, Callable[[BuiltDevice], Made]]] = []
     if "id_card_reader" in config.devices:
         plans.append(("id_card_reader", "id_card_reader", _card_reader))
     if printer is not None:
@@ -109,11 +90,11 @@ def build_kiosk_devices(config: SiteConfig, *, printer_poll_s: float = POLL_S,
             log.warning("kiosk: %s could not be built: %s", role, exc)
             problems[role] = unusable(role, str(exc))
 
-    made: dict[str, _Made] = {}
+    made: dict[str, Made] = {}
     todo = [(role, make) for role, _, make in plans if role in built]
     if todo:
         with ThreadPoolExecutor(len(todo), thread_name_prefix="kiosk-devices") as pool:
-            futures = {role: pool.submit(_checked, role, make, built[role])
+            futures = {role: pool.submit(checked, role, make, built[role])
                        for role, make in todo}
         made = {role: future.result() for role, future in futures.items()}
     for role, outcome in made.items():
@@ -131,7 +112,7 @@ def build_kiosk_devices(config: SiteConfig, *, printer_poll_s: float = POLL_S,
         card_reader=port("id_card_reader"), printer=port("ticket_printer"),
         code_scanner=port("code_scanner"), camera_codes=port("document_camera"),
         speaker=port("announcer"), problems=problems,
-        close=lambda: _close(stops, list(built.values())))
+        close=lambda: close_all(stops, list(built.values())))
     devices.simulators.update({role: b.simulator for role, b in built.items()
                                if b.simulator is not None})
     return devices
@@ -142,63 +123,38 @@ def _options(config: SiteConfig, role: str) -> dict[str, Any]:
     return dict(device.options) if device is not None else {}
 
 
-def _checked(role: str, make: Callable[[BuiltDevice], _Made], built: BuiltDevice) -> _Made:
-    try:
-        return make(built)
-    except Exception as exc:  # a driver bug must cost this role only
-        log.exception("kiosk: checking the %s failed", role)
-        return _Made(role, problem=unusable(role, type(exc).__name__))
-
-
-def _close(stops: list[Callable[[], None]], built: list[BuiltDevice]) -> None:
-    for stop in stops:
-        try:
-            stop()
-        except Exception:
-            log.exception("kiosk: stopping a device failed")
-    for device in built:
-        try:
-            device.close()
-        except Exception:
-            log.exception("kiosk: closing %s failed", device.role)
-
-
-def _missing(health: Health) -> bool:
-    return health.state is DeviceState.MISSING
-
-
 # -- one function per role: build the port, ask the device once ------------------------------
 
 
-def _card_reader(built: BuiltDevice) -> _Made:
+def _card_reader(built: BuiltDevice) -> Made:
     from kiosk.doctor import device_health  # the SAM status handshake (11 FF), no card read
 
     health = device_health(built)
-    if _missing(health):
-        return _Made("id_card_reader", problem=status_of("id_card_reader", health))
+    if missing(health):
+        return Made("id_card_reader", problem=status_of("id_card_reader", health))
     adapter = CardReaderAdapter(built.device, checked=health)
-    return _Made("id_card_reader", adapter, stop=adapter.stop)
+    return Made("id_card_reader", adapter, stop=adapter.stop)
 
 
-def _printer(built: BuiltDevice, tz: ZoneInfo, poll_s: float) -> _Made:
+def _printer(built: BuiltDevice, tz: ZoneInfo, poll_s: float) -> Made:
     health = built.device.health()  # DLE EOT: paper, cover, faults
-    if _missing(health):
-        return _Made("ticket_printer", problem=status_of("ticket_printer", health))
+    if missing(health):
+        return Made("ticket_printer", problem=status_of("ticket_printer", health))
     adapter = KioskPrinterAdapter(built.device, tz=tz, initial=health, poll_s=poll_s)
-    return _Made("ticket_printer", adapter, stop=adapter.close)
+    return Made("ticket_printer", adapter, stop=adapter.close)
 
 
-def _code_scanner(built: BuiltDevice) -> _Made:
+def _code_scanner(built: BuiltDevice) -> Made:
     from kiosk.doctor import device_health  # opens the scanner on its thread, then stops
 
     health = device_health(built)
-    if _missing(health):
-        return _Made("code_scanner", problem=status_of("code_scanner", health))
+    if missing(health):
+        return Made("code_scanner", problem=status_of("code_scanner", health))
     adapter = CodeScannerAdapter(built.device)
-    return _Made("code_scanner", adapter, stop=adapter.stop)
+    return Made("code_scanner", adapter, stop=adapter.stop)
 
 
-def _camera(built: BuiltDevice, fps: float, timeout_s: float) -> _Made:
+def _camera(built: BuiltDevice, fps: float, timeout_s: float) -> Made:
     """The camera's first frame within ``timeout_s``; a camera that is not there at all
     is known sooner (its health says MISSING once its open failed)."""
     camera = built.device
@@ -218,23 +174,23 @@ def _camera(built: BuiltDevice, fps: float, timeout_s: float) -> _Made:
                     break
     finally:
         camera.stop()
-    if _missing(health):
-        return _Made("document_camera", problem=status_of("document_camera", health))
+    if missing(health):
+        return Made("document_camera", problem=status_of("document_camera", health))
     adapter = CameraCodesAdapter(camera, checked=health, fps=fps)
-    return _Made("document_camera", adapter, stop=adapter.close)
+    return Made("document_camera", adapter, stop=adapter.close)
 
 
 def _no_picture(health: Health, timeout_s: float) -> Health:
-    zh, en = WORDS["document_camera"]
+    zh, en = ROLE_WORDS["document_camera"]
     why = f" ({health.message})" if health.message and not health.ok else ""
     return Health(DeviceState.MISSING, f"{zh}在 {timeout_s:g} 秒内没有画面 / the {en} gave "
                   f"no picture within {timeout_s:g} s{why}", health.hint or HINT_CAMERA)
 
 
-def _speaker(built: BuiltDevice, style: SpeechStyle) -> _Made:
+def _speaker(built: BuiltDevice, style: SpeechStyle) -> Made:
     announcer = built.device
     health = announcer.check_now()  # the clips or espeak-ng, and the sound output
-    if _missing(health):
-        return _Made("announcer", problem=status_of("announcer", health))
+    if missing(health):
+        return Made("announcer", problem=status_of("announcer", health))
     adapter = SpeakerAdapter(announcer, initial=health, style=style)
-    return _Made("announcer", adapter, stop=adapter.close)
+    return Made("announcer", adapter, stop=adapter.close)

@@ -22,7 +22,7 @@ from typing import Any
 
 from kiosk.kiosk_ports import KioskDevices
 from kiosk.ui.kiosk.app import KioskApp, application
-from kiosk.ui.kiosk.audit import measure
+from kiosk.ui.kiosk.audit import Measure, measure
 from kiosk.ui.kiosk.look import (
     MIN_CONTRAST,
     MIN_CONTRAST_ELDERLY,
@@ -107,7 +107,7 @@ def _press(page: QtWidgets.QWidget, title: str, what: str, more: str = "") -> No
 
 def _play(tour: KioskTour, kiosk: KioskApp) -> dict[str, Any]:
     window, ctx, t = kiosk.window, kiosk.ctx, tour.step_timeout_s
-    worst = {False: _Worst(), True: _Worst()}
+    worst = {False: Measure(), True: Measure()}
     papers: dict[str, str] = {}
     tickets: list[dict[str, Any]] = []
     ratings: list[dict[str, Any]] = []
@@ -133,7 +133,7 @@ def _play(tour: KioskTour, kiosk: KioskApp) -> dict[str, Any]:
         path = tour.out / f"k{len(tour.screenshots) + 1:02d}_{name}.png"
         if not kiosk.screenshot(path):
             raise TourFailed(f"截图失败 / could not write {path}")
-        worst[ctx.elderly].add(measure(window, tour.dpi).as_dict(), path.name)
+        worst[ctx.elderly].merge(measure(window, tour.dpi), path.name)
         tour.screenshots.append(path.name)
         tour.log(f"  {path.name}")
 
@@ -239,11 +239,11 @@ def _play(tour: KioskTour, kiosk: KioskApp) -> dict[str, Any]:
     window.go("home")
     normal, elderly = worst[False], worst[True]
     report = {
-        "min_touch_mm": round(min(normal.touch, elderly.touch), 1),
-        "min_contrast": normal.contrast_ratio(),
-        "min_contrast_elderly": elderly.contrast_ratio(),
-        "min_font_px": normal.font,
-        "min_font_px_elderly": elderly.font,
+        "min_touch_mm": round(min(normal.min_touch_mm, elderly.min_touch_mm), 1),
+        "min_contrast": round(normal.min_contrast, 2),
+        "min_contrast_elderly": round(elderly.min_contrast, 2),
+        "min_font_px": normal.min_font_px,
+        "min_font_px_elderly": elderly.min_font_px,
         "untranslated": sorted(ctx.lang.untranslated),
         "dpi": tour.dpi,
         "targets": {"min_touch_mm": MIN_TOUCH_MM, "min_contrast": MIN_CONTRAST,
@@ -254,25 +254,3 @@ def _play(tour: KioskTour, kiosk: KioskApp) -> dict[str, Any]:
     return {"tickets": tickets, "ratings": ratings, "printed": papers,
             "screenshots": list(tour.screenshots), "accessibility": report}
 
-
-@dataclass
-class _Worst:
-    touch: float = float("inf")
-    contrast: float = float("inf")
-    font: int = 10**6
-    where: dict[str, str] = field(default_factory=dict)
-
-    def add(self, measured: dict[str, Any], screen: str) -> None:
-        spots = measured["where"]
-        if measured["min_touch_mm"] < self.touch:
-            self.touch = measured["min_touch_mm"]
-            self.where["touch"] = f"{screen}: {spots.get('touch', '')}"
-        if measured["min_contrast"] < self.contrast:
-            self.contrast = measured["min_contrast"]
-            self.where["contrast"] = f"{screen}: {spots.get('contrast', '')}"
-        if measured["min_font_px"] < self.font:
-            self.font = measured["min_font_px"]
-            self.where["font"] = f"{screen}: {spots.get('font', '')}"
-
-    def contrast_ratio(self) -> float:
-        return round(self.contrast, 2)

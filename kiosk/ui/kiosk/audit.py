@@ -42,6 +42,12 @@ class Measure:
         if px < self.min_font_px:
             self.min_font_px, self.where["font"] = px, what
 
+    def merge(self, other: Measure, screen: str) -> None:
+        """The worst of this and ``other`` (the measures of ``screen``)."""
+        self.touch(other.min_touch_mm, f"{screen}: {other.where.get('touch', '')}")
+        self.contrast(other.min_contrast, f"{screen}: {other.where.get('contrast', '')}")
+        self.font(other.min_font_px, f"{screen}: {other.where.get('font', '')}")
+
     def as_dict(self) -> dict[str, Any]:
         return {"min_touch_mm": round(self.min_touch_mm, 1),
                 "min_contrast": round(self.min_contrast, 2),

@@ -17,13 +17,13 @@ bilingual message the printer adapter hands to the screen.
 from __future__ import annotations
 
 import io
-import math
 import threading
 from collections.abc import Iterator
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from drivers.escpos_printer import Job
+from kiosk.domain.queue.estimates import wait_minutes
 from kiosk.kiosk_ports import GuideFacts, GuideMaterial, ResultDoc, TicketFacts
 
 MAX_PAGES = 10
@@ -60,11 +60,6 @@ def number_size(number: str) -> int:
         if len(number) * size <= 32:
             return size
     return 1
-
-
-def wait_minutes(seconds: float) -> int:
-    """An estimated wait in whole minutes, rounded up, at least 1."""
-    return max(1, math.ceil(seconds / 60))
 
 
 def ticket_job(t: TicketFacts) -> Job:

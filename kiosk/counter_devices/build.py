@@ -18,26 +18,21 @@ terminal's health current and shows the clerk's card again after a replug).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from devices.health import DeviceState, Health
 from devices.registry import BuiltDevice
 from kiosk.config import SiteConfig
-from kiosk.counter_ports import CounterDevices, DeviceStatus
-from kiosk.site_devices import build_configured
+from kiosk.counter_ports import CounterDevices
 
-from .building import Made, checked, close_all, missing
+from .building import Made, Plan, build_roles, missing
 from .card import CardReaderAdapter
 from .code_scanner import CodeScannerAdapter
 from .printer import PrinterAdapter
 from .rating import RatingAdapter
 from .scanner import NOT_OPENED, ScannerAdapter
-from .status import ROLE_WORDS, status_of, unusable
+from .status import ROLE_WORDS, status_of
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +55,7 @@ def build_counter_devices(config: SiteConfig, *, preview_fps: float = 10.0,
     tz = ZoneInfo(config.site.timezone)
     printer_role = ("receipt_printer" if "receipt_printer" in config.devices
                     else "ticket_printer" if "ticket_printer" in config.devices else None)
-    plans: list[tuple[str, str, Callable[[BuiltDevice], Made]]] = []
+    plans: list[Plan] = []
     if "id_card_reader" in config.devices:
         plans.append(("id_card_reader", "id_card_reader", _card_reader))
     if "document_camera" in config.devices:
@@ -74,40 +69,13 @@ def build_counter_devices(config: SiteConfig, *, preview_fps: float = 10.0,
     if "code_scanner" in config.devices:
         plans.append(("code_scanner", "code_scanner", _code_scanner))
 
-    built: dict[str, BuiltDevice] = {}
-    problems: dict[str, DeviceStatus] = {}
-    for role, configured, _ in plans:
-        try:
-            built[role] = build_configured(config, configured)
-        except Exception as exc:  # a bad option, a missing photo plugin, a busy pty
-            log.warning("counter: %s could not be built: %s", role, exc)
-            problems[role] = unusable(role, str(exc))
-
-    made: dict[str, Made] = {}
-    todo = [(role, make) for role, _, make in plans if role in built]
-    if todo:
-        with ThreadPoolExecutor(len(todo), thread_name_prefix="counter-devices") as pool:
-            futures = {role: pool.submit(checked, role, make, built[role])
-                       for role, make in todo}
-        made = {role: future.result() for role, future in futures.items()}
-    for role, outcome in made.items():
-        if outcome.problem is not None:
-            problems[role] = outcome.problem
-            with contextlib.suppress(Exception):
-                built.pop(role).close()
-
-    def port(role: str) -> Any:
-        outcome = made.get(role)
-        return None if outcome is None else outcome.port
-
-    stops = [m.stop for m in made.values() if m.port is not None and m.stop is not None]
+    roles = build_roles(config, plans, "counter")
     devices = CounterDevices(
-        card_reader=port("id_card_reader"), scanner=port("document_camera"),
-        printer=port("receipt_printer"), rating=port("rating_terminal"),
-        code_scanner=port("code_scanner"), problems=problems,
-        close=lambda: close_all(stops, list(built.values())))
-    devices.simulators.update({role: b.simulator for role, b in built.items()
-                               if b.simulator is not None})
+        card_reader=roles.port("id_card_reader"), scanner=roles.port("document_camera"),
+        printer=roles.port("receipt_printer"), rating=roles.port("rating_terminal"),
+        code_scanner=roles.port("code_scanner"), problems=roles.problems,
+        close=roles.close)
+    devices.simulators.update(roles.simulators())
     return devices
 
 

@@ -17,11 +17,8 @@ when the kiosk starts is not read before anyone listens.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,11 +27,10 @@ from devices.health import DeviceState, Health, not_opened
 from devices.registry import BuiltDevice
 from kiosk.config import SiteConfig
 from kiosk.counter_devices import CardReaderAdapter, CodeScannerAdapter
-from kiosk.counter_devices.building import Made, checked, close_all, missing
-from kiosk.counter_devices.status import ROLE_WORDS, status_of, unusable
+from kiosk.counter_devices.building import Made, Plan, build_roles, missing
+from kiosk.counter_devices.status import ROLE_WORDS, status_of
 from kiosk.domain.call_text import SpeechStyle
-from kiosk.kiosk_ports import DeviceStatus, KioskDevices
-from kiosk.site_devices import build_configured
+from kiosk.kiosk_ports import KioskDevices
 
 from .camera_codes import FPS, CameraCodesAdapter
 from .printer import POLL_S, KioskPrinterAdapter
@@ -66,7 +62,7 @@ def build_kiosk_devices(config: SiteConfig, *, printer_poll_s: float = POLL_S,
     printer = ("ticket_printer" if "ticket_printer" in config.devices
                else "receipt_printer" if "receipt_printer" in config.devices else None)
     style = SpeechStyle(one_as_yao=bool(_options(config, "announcer").get("one_as_yao")))
-    plans: list[tuple[str, str, Callable[[BuiltDevice], Made]]] = []
+    plans: list[Plan] = []
     if "id_card_reader" in config.devices:
         plans.append(("id_card_reader", "id_card_reader", _card_reader))
     if printer is not None:
@@ -81,40 +77,13 @@ def build_kiosk_devices(config: SiteConfig, *, printer_poll_s: float = POLL_S,
     if "announcer" in config.devices:
         plans.append(("announcer", "announcer", lambda built: _speaker(built, style)))
 
-    built: dict[str, BuiltDevice] = {}
-    problems: dict[str, DeviceStatus] = {}
-    for role, configured, _ in plans:
-        try:
-            built[role] = build_configured(config, configured)
-        except Exception as exc:  # a bad option, a missing plugin, no clips, a busy pty
-            log.warning("kiosk: %s could not be built: %s", role, exc)
-            problems[role] = unusable(role, str(exc))
-
-    made: dict[str, Made] = {}
-    todo = [(role, make) for role, _, make in plans if role in built]
-    if todo:
-        with ThreadPoolExecutor(len(todo), thread_name_prefix="kiosk-devices") as pool:
-            futures = {role: pool.submit(checked, role, make, built[role])
-                       for role, make in todo}
-        made = {role: future.result() for role, future in futures.items()}
-    for role, outcome in made.items():
-        if outcome.problem is not None:
-            problems[role] = outcome.problem
-            with contextlib.suppress(Exception):
-                built.pop(role).close()
-
-    def port(role: str) -> Any:
-        outcome = made.get(role)
-        return None if outcome is None else outcome.port
-
-    stops = [m.stop for m in made.values() if m.port is not None and m.stop is not None]
+    roles = build_roles(config, plans, "kiosk")
     devices = KioskDevices(
-        card_reader=port("id_card_reader"), printer=port("ticket_printer"),
-        code_scanner=port("code_scanner"), camera_codes=port("document_camera"),
-        speaker=port("announcer"), problems=problems,
-        close=lambda: close_all(stops, list(built.values())))
-    devices.simulators.update({role: b.simulator for role, b in built.items()
-                               if b.simulator is not None})
+        card_reader=roles.port("id_card_reader"), printer=roles.port("ticket_printer"),
+        code_scanner=roles.port("code_scanner"), camera_codes=roles.port("document_camera"),
+        speaker=roles.port("announcer"), problems=roles.problems,
+        close=roles.close)
+    devices.simulators.update(roles.simulators())
     return devices
 
 

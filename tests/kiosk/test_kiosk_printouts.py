@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from devices.imaging.codes import read_codes
 from drivers.escpos_printer import EscPosProfile, Job, Text, encode
 from drivers.sim.escpos_printer import EscPosSim, EscPosSimConfig, RenderedJob
+from kiosk.domain.queue.estimates import wait_minutes
 from kiosk.kiosk_ports import GuideFacts, GuideMaterial, ResultDoc, TicketFacts
 from kiosk.kiosk_printouts import (
     MAX_PAGES,
@@ -25,7 +26,6 @@ from kiosk.kiosk_printouts import (
     result_job,
     ticket_job,
     time_limit_line,
-    wait_minutes,
 )
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "kiosk"

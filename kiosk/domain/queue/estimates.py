@@ -19,6 +19,7 @@ The benchmark backtests it on a simulated day (issue 6).
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,3 +80,9 @@ def estimated_wait_s(ahead: int, typical_s: float, servers: float) -> float | No
     if servers <= 0:
         return None
     return ahead * typical_s / servers
+
+
+def wait_minutes(seconds: float) -> int:
+    """An estimated wait as the kiosk's screen and its ticket say it: whole minutes, rounded
+    up, at least 1 (a citizen told "0 minutes" and then kept waiting trusts nothing after)."""
+    return max(1, math.ceil(seconds / 60))

@@ -21,6 +21,12 @@ from kiosk.ui.runner import Runner
 from . import look
 from .language import Language
 
+PORTS = {"id_card_reader": "card_reader", "ticket_printer": "printer",
+         "code_scanner": "code_scanner", "document_camera": "camera_codes",
+         "announcer": "speaker"}
+"""Each device role → the attribute of :class:`~kiosk.kiosk_ports.KioskDevices` that holds
+its port."""
+
 
 @dataclass
 class KioskContext:
@@ -71,11 +77,7 @@ class KioskContext:
     def problem(self, role: str) -> str | None:
         """Why ``role`` cannot be used now (its own words, in the current language), or
         None when it can."""
-        port = {"id_card_reader": self.devices.card_reader,
-                "ticket_printer": self.devices.printer,
-                "code_scanner": self.devices.code_scanner,
-                "document_camera": self.devices.camera_codes,
-                "announcer": self.devices.speaker}.get(role)
+        port = getattr(self.devices, PORTS[role])
         if port is None:
             missing = self.devices.problems.get(role)
             return self.lang.half(missing.message) if missing and missing.message else \

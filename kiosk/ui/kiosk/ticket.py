@@ -12,6 +12,7 @@ from typing import Any
 from kiosk.client.http import StationError
 from kiosk.counter_ports import CardRead
 from kiosk.domain.masking import mask_name
+from kiosk.domain.queue.estimates import wait_minutes
 from kiosk.ui.qt import QtWidgets
 
 from . import tickets
@@ -81,7 +82,8 @@ class TicketPage(Page):
         categories = self.ctx.status.get("categories", [])
         shown = categories[self.start:self.start + theme.per_page]
         for c in shown:
-            minutes = tickets.wait_minutes(c.get("estimated_wait_s"))
+            seconds = c.get("estimated_wait_s")
+            minutes = None if seconds is None else wait_minutes(seconds)
             waiting = int(c.get("waiting") or 0)
             sub = (self.t("No one waiting") if not waiting
                    else self.t("%1 waiting, about %2 min", waiting, minutes)

@@ -83,11 +83,5 @@ def reprint(ctx: KioskContext, ticket: dict[str, Any]) -> Outcome:
     return Outcome(ticket, result.ok, result.message)
 
 
-def wait_minutes(seconds: float | None) -> int | None:
-    if seconds is None:
-        return None
-    return max(1, round(seconds / 60))
-
-
 def day_time(when: dt.datetime | None) -> str:
     return "" if when is None else f"{when:%H:%M}"

@@ -20,7 +20,7 @@ from kiosk.ui.qt import QtCore, QtGui, QtWidgets
 from . import lock
 from .appointment import AppointmentPage, HelpPage
 from .citizen import ProgressPage, RatingPage, ResultsPage
-from .context import KioskContext
+from .context import PORTS, KioskContext
 from .guide import GuidePage
 from .home import HomePage
 from .page import QT_TRANSLATE_NOOP, Page
@@ -32,10 +32,6 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 5000
 TICK_MS = 250
-ROLES_PORTS = ("card_reader", "printer", "code_scanner", "camera_codes", "speaker")
-PORT_ROLE = {"card_reader": "id_card_reader", "printer": "ticket_printer",
-             "code_scanner": "code_scanner", "camera_codes": "document_camera",
-             "speaker": "announcer"}
 STILL_THERE = QT_TRANSLATE_NOOP("Kiosk", "Are you still there? Back to the start in %1 s.")
 
 
@@ -308,13 +304,13 @@ class KioskWindow(QtWidgets.QWidget):
 
         def ask() -> tuple[dict[str, Any] | None, dict[str, DeviceStatus]]:
             states: dict[str, DeviceStatus] = {}
-            for attribute in ROLES_PORTS:
+            for role, attribute in PORTS.items():
                 port = getattr(ctx.devices, attribute)
                 if port is not None:
                     try:
-                        states[PORT_ROLE[attribute]] = port.status()
+                        states[role] = port.status()
                     except Exception:  # a driver bug must not stop the kiosk
-                        log.exception("kiosk: asking the %s for its state failed", attribute)
+                        log.exception("kiosk: asking the %s for its state failed", role)
             try:
                 return ctx.client.status(), states
             except Exception as exc:  # the station away: the kiosk says so, keeps going

@@ -213,7 +213,7 @@ def _play(tour: KioskTour, kiosk: KioskApp) -> dict[str, Any]:
         window.go("rating")
         page = window.current
         swipe("rating", lambda page=page: page.found is not None)
-        choices = page._choices()
+        choices = page.choices()
         if not choices:
             raise TourFailed("没有可评价的办件 / nothing to rate")
         shot(f"{tag}_rating_choose")

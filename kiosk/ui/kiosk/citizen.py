@@ -278,10 +278,10 @@ class RatingPage(CitizenPage):
                       "QR code.")
 
     def summary(self) -> str:
-        return self.t("Choose what to rate.") if self._choices() \
+        return self.t("Choose what to rate.") if self.choices() \
             else self.t("Nothing to rate: a case can be rated once it is done.")
 
-    def _choices(self) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    def choices(self) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
         """(words, subject, source) of everything this citizen may rate."""
         found: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         ticket = (self.found or {}).get("ticket")
@@ -310,7 +310,7 @@ class RatingPage(CitizenPage):
                 self.ask_who(layout, self.t("Rate the service"))
                 return
             self.title(layout, self.t("Rate the service"))
-            choices = self._choices()
+            choices = self.choices()
             if not choices:
                 layout.addWidget(self.banner(self.t(
                     "Nothing to rate: a case can be rated once it is done."), "warn"))

@@ -84,6 +84,14 @@ class Page(QtWidgets.QWidget):
     def on_code(self, text: str) -> None:
         """A code was scanned while this page is shown."""
 
+    def clear(self) -> None:
+        """Throw the body away (it is built again when the page is next shown)."""
+        if self._content is not None:
+            self._outer.removeWidget(self._content)
+            self._content.hide()
+            self._content.deleteLater()
+            self._content = None
+
     def refresh(self) -> None:
         theme = self.ctx.theme
         content = QtWidgets.QWidget(self)
@@ -93,10 +101,7 @@ class Page(QtWidgets.QWidget):
         layout.setContentsMargins(margin, theme.gap, margin, theme.gap)
         layout.setSpacing(theme.gap)
         self.build(layout)
-        if self._content is not None:
-            self._outer.removeWidget(self._content)
-            self._content.hide()
-            self._content.deleteLater()
+        self.clear()
         self._outer.addWidget(content)
         content.show()  # at once: Qt would show it only on its next pass through the events
         self._content = content

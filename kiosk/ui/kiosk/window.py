@@ -169,7 +169,7 @@ class KioskWindow(QtWidgets.QWidget):
         for page in self.pages.values():
             page.forget()
             if page is not self.current:
-                page.refresh()
+                page.clear()
         if self.ctx.devices.speaker is not None:
             self.ctx.devices.speaker.stop()
 

@@ -132,7 +132,7 @@ def test_rating_a_finished_case_once_with_reasons_for_a_bad_level(
     page = window.current
     kiosk.devices.card_reader.place(holder_card())
     assert pump(lambda: page.found is not None, 10)
-    choices = page._choices()
+    choices = page.choices()
     assert choices
     subject = choices[0][1]
     tiles(page)[choices[0][0]].click()
@@ -150,7 +150,7 @@ def test_rating_a_finished_case_once_with_reasons_for_a_bad_level(
     page = window.current
     kiosk.devices.card_reader.place(holder_card())
     assert pump(lambda: page.found is not None, 10)
-    assert subject not in [s for _, s, _ in page._choices()]
+    assert subject not in [s for _, s, _ in page.choices()]
 
 
 def test_check_in_by_phone_prints_a_ticket_with_the_appointment_priority(

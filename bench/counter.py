@@ -47,8 +47,8 @@ from kiosk.ui.counter import look  # noqa: E402
 from kiosk.ui.counter.acceptance.view import AcceptanceView  # noqa: E402
 from kiosk.ui.counter.app import application  # noqa: E402
 from kiosk.ui.counter.context import Clerk, CounterContext  # noqa: E402
-from kiosk.ui.counter.runner import Runner  # noqa: E402
 from kiosk.ui.qt import QtCore, QtWidgets  # noqa: E402
+from kiosk.ui.runner import Runner  # noqa: E402
 
 DEVICES = """
 [devices.id_card_reader]

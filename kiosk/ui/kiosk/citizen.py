@@ -126,7 +126,7 @@ class CitizenPage(Page):
         return list((self.found or {}).get("cases") or [])
 
     def paged(self, layout: QtWidgets.QVBoxLayout, rows: list[Any], show: Any) -> None:
-        per = max(1, self.ctx.theme.per_page // 2)
+        per = self.cases_per_page()
         for row in rows[self.start:self.start + per]:
             show(row)
         if len(rows) > per:
@@ -139,6 +139,10 @@ class CitizenPage(Page):
     def _turn(self, by: int, count: int) -> None:
         self.start = max(0, min(self.start + by, count - 1))
         self.refresh()
+
+    def cases_per_page(self) -> int:
+        """A case takes about two list entries' room: three in normal text, two in large."""
+        return max(2, self.ctx.theme.per_page // 2)
 
     def case_panel(self, case: dict[str, Any]) -> tuple[QtWidgets.QWidget, QtWidgets.QVBoxLayout]:
         theme = self.ctx.theme
@@ -229,7 +233,7 @@ class ResultsPage(CitizenPage):
         if not found:
             layout.addWidget(self.banner(self.t(
                 "No documents yet. The county sends them when the case is done."), "warn"))
-        for case, result in found[self.start:self.start + max(1, theme.per_page // 2)]:
+        for case, result in found[self.start:self.start + self.cases_per_page()]:
             frame, inner = self.case_panel(case)
             inner.addWidget(self.text(str(result.get("name", "")), tone=theme.panel))
             inner.addWidget(self.tile(self.t("Print"), lambda c=case, r=result:

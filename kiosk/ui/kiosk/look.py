@@ -84,8 +84,8 @@ ELDERLY = Theme(
     elderly=True, body_px=36, small_px=32, title_px=52, tile_px=50, huge_px=160,
     touch_px=130, tile_h=260, gap=24, per_page=3,
     page=Tone("#000000", "#ffffff"),        # 21:1
-    panel=Tone("#000000", "#ffffff"),
-    second=Tone("#1f2937", "#ffffff"),      # 14.7:1
+    panel=Tone("#000000", "#e8edf3"),       # 17.8:1, set off from the white page
+    second=Tone("#1f2937", "#e8edf3"),      # 12.5:1
     primary=Tone("#ffffff", "#1e3a8a"),     # 10.4:1
     plain=Tone("#000000", "#fef3c7"),       # 18.9:1, a warm ground that stands out
     warn=Tone("#000000", "#fde68a"),        # 16.9:1

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= .demo
 
-.PHONY: demo test venv system-deps lint bench clean
+.PHONY: demo test venv system-deps lint bench clean deb deb-check
 
 demo: venv
 	$(BIN)/bianmin demo --data-dir $(DEMO_DIR)
@@ -37,6 +37,15 @@ bench: venv
 	$(BIN)/python bench/imaging.py
 	$(BIN)/python bench/station.py
 	$(BIN)/python bench/kiosk.py
+
+# The Debian package (docs/packaging.md): dist/bianmin_<version>_<arch>.deb, then lintian
+# and an install into a fresh Debian 12 root (root and the Debian mirror needed). Not part of
+# `make test`: minutes, not seconds.
+deb: venv
+	PYTHON=$(CURDIR)/$(BIN)/python sh packaging/deb/build.sh
+
+deb-check: venv
+	sh packaging/check_install.sh
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -24,6 +24,7 @@ from offline_store.errors import StoreError
 from offline_store.site import Site
 
 from . import __version__, catalogue_loader, paths
+from . import store_backup as store_backup_module
 from .cli_output import emit_json, json_option
 from .config import ConfigError, SiteConfig, dump_defaults, find_config, load_config
 from .counter_cli import counter
@@ -35,6 +36,7 @@ from .hub_cli import hub
 from .imaging_cli import imaging
 from .kiosk_cli import kiosk
 from .queue_cli import queue
+from .setup_cli import setup
 from .site_calendar import calendar_from, site_calendar
 from .site_context import create_site, open_site, site_health
 from .station_cli import station
@@ -191,6 +193,99 @@ def store_purge(data_dir: Path | None, config_path: Path | None, as_json: bool) 
         click.echo(f"已销毁 {len(shredded)} 条记录的个人信息，清理 {len(swept)} 个孤立文件 / "
                    f"Shredded {len(shredded)} records, removed {len(swept)} orphan files, "
                    f"pruned {pruned} delivered ops and {audit_pruned} audit entries")
+
+
+@store.command("backup")
+@data_dir_option
+@config_option
+@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="备份目录 / Where the backup goes (default: <data dir>/backups).")
+@click.option("--label", default=__version__, show_default=True,
+              help="备份名前缀 / The backup's name starts with this (the version that wrote "
+              "the store).")
+@click.option("--keep", type=click.IntRange(min=0), default=5, show_default=True,
+              help="保留份数 / Keep this many backups in the folder, removing the oldest "
+              "(0 keeps all).")
+@json_option
+@plain_errors
+def store_backup(data_dir: Path | None, config_path: Path | None, to: Path | None, label: str,
+                 keep: int, as_json: bool) -> None:
+    """备份站点数据存储 / Copy the store into a backup file, safely while it is in use.
+
+    SQLite's online backup: a consistent copy even while the station writes. The site key
+    is not in it; back the key up on its own.
+    """
+    directory, config = _context(data_dir, config_path)
+    result = store_backup_module.backup(directory, to=to, label=label, keep=keep,
+                                        busy_timeout_ms=config.store.busy_timeout_ms)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"已备份 / Backed up to {result['path']} ({result['bytes']} bytes, "
+                   f"schema {result['schema_version']})")
+        for path in result["removed"]:
+            click.echo(f"  removed the old backup {path}")
+
+
+@store.command("migrate")
+@data_dir_option
+@config_option
+@json_option
+@plain_errors
+def store_migrate(data_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+    """升级存储结构 / Bring an existing store's schema up to date.
+
+    Never creates a store and needs no site key; exit 2 when there is no store or it was
+    written by a newer version.
+    """
+    directory, config = _context(data_dir, config_path)
+    result = store_backup_module.migrate(directory,
+                                         busy_timeout_ms=config.store.busy_timeout_ms)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"{result['path']}: schema {result['from_schema_version']} → "
+                   f"{result['schema_version']}")
+
+
+@store.command("restore")
+@click.argument("backup_file", required=False,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--latest", is_flag=True,
+              help="最新可用的备份 / The newest backup in <data dir>/backups that this "
+              "version can open (instead of BACKUP_FILE).")
+@click.option("--label", default="store", show_default=True,
+              help="被替换存储的名称 / The kept copy of the replaced store is named "
+              "replaced-<label>-<time>.sqlite (the version that wrote it).")
+@data_dir_option
+@config_option
+@json_option
+@plain_errors
+def store_restore(backup_file: Path | None, latest: bool, label: str, data_dir: Path | None,
+                  config_path: Path | None, as_json: bool) -> None:
+    """从备份恢复站点数据存储 / Put a backup in place of the store.
+
+    The store it replaces is kept first as backups/replaced-<label>-<time>.sqlite, with
+    its page files linked beside it. Stop the station and the sync daemon first.
+    """
+    if (backup_file is None) == (not latest):
+        raise click.UsageError("give either BACKUP_FILE or --latest")
+    directory, config = _context(data_dir, config_path)
+    if backup_file is None:
+        backup_file = store_backup_module.latest_readable(directory / "backups")
+        if backup_file is None:
+            _fail("错误 / Error:", "没有本版本可用的备份 / No backup this version can open "
+                  f"in {directory / 'backups'}")
+            return
+    result = store_backup_module.restore(directory, backup_file, label=label,
+                                         busy_timeout_ms=config.store.busy_timeout_ms)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"已从备份恢复 / Restored {result['path']} from {result['restored_from']} "
+                   f"(schema {result['schema_version']})")
+        if result["set_aside"]:
+            click.echo(f"  the replaced store is kept as {result['set_aside']}")
 
 
 # --- catalogue -----------------------------------------------------------------------------
@@ -562,6 +657,7 @@ cli.add_command(hub)
 cli.add_command(imaging)
 cli.add_command(kiosk)
 cli.add_command(queue)
+cli.add_command(setup)
 cli.add_command(station)
 cli.add_command(sync)
 

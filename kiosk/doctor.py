@@ -14,9 +14,8 @@ from typing import Any
 
 import click
 
-from devices.discovery import detect
 from devices.health import HINT_CABLE, DeviceState, Health
-from devices.registry import DRIVERS, BuiltDevice, build_device, check_device
+from devices.registry import BuiltDevice, build_device, check_device
 from drivers.escpos_printer import EscPosProfile
 from drivers.sam_ga467 import FrameError, SamReader, SamStatusError
 from drivers.transports import TransportError
@@ -24,7 +23,7 @@ from drivers.wlt_plugin import WltPluginError, load_decoder
 
 from . import paths
 from .config import SiteConfig, find_config, load_config
-from .site_devices import build_configured, escpos_profile_of
+from .site_devices import escpos_profile_of
 
 _STATE_WORDS = {"ok": "正常 ok", "missing": "未连接 missing", "error": "故障 error"}
 EXIT_DEVICE = 1
@@ -145,27 +144,11 @@ def doctor_list(config_path: Path | None, data_dir: Path | None, no_probe: bool,
 
     Exits 0 when every configured device is ok, 1 otherwise.
     """
+    from .doctor_bundle import device_report  # one way of asking, shared with the bundle
+
     config = _config(config_path, data_dir)
-    rows: list[dict[str, Any]] = []
-    for role, device in config.devices.items():
-        row = {"source": "configured", "role": role, "driver": device.driver,
-               "url": device.port, "model": "", "vid_pid": None}
-        spec = DRIVERS.get(role, {}).get(device.driver)
-        if spec is None:
-            rows.append({**row, "state": "error", "message": "此角色的驱动尚未提供 / no driver "
-                         "for this role in this version", "hint": ""})
-            continue
-        built = build_configured(config, role)
-        try:
-            health = device_health(built)
-        finally:
-            built.close()
-        rows.append({**row, "model": spec.model, **health.as_dict()})
-    for found in detect(probe=not no_probe):
-        rows.append({"source": "detected", "role": found.role, "driver": None, "url": found.url,
-                     "model": found.model, "vid_pid": found.vid_pid, "state": found.state,
-                     "message": found.message, "hint": found.hint, "how": found.how})
-    configured_ok = all(r["state"] == "ok" for r in rows if r["source"] == "configured")
+    report = device_report(config, probe=not no_probe)
+    rows, configured_ok = report["devices"], report["ok"]
     if as_json:
         click.echo(json.dumps({"ok": configured_ok, "devices": rows}, ensure_ascii=False,
                               indent=2))
@@ -268,14 +251,16 @@ def doctor_print_test(port: str, profile_name: str, config_path: Path | None,
 
 
 def _register_device_commands() -> None:
-    """The Hardware II checks, each in its own module."""
+    """The Hardware II checks and the support bundle, each in its own module."""
+    from .doctor_bundle import doctor_bundle
     from .doctor_camera import doctor_camera
     from .doctor_rating import doctor_rating
     from .doctor_scan import doctor_scan
     from .doctor_sign import doctor_sign
     from .doctor_speak import speak
 
-    for command in (doctor_camera, doctor_rating, doctor_sign, doctor_scan, speak):
+    for command in (doctor_camera, doctor_rating, doctor_sign, doctor_scan, speak,
+                    doctor_bundle):
         doctor.add_command(command)
 
 

@@ -18,6 +18,7 @@ from .loader import (
     load_config,
     parse_config,
     resolve_relative,
+    toml_value,
 )
 from .schema import (
     PORT_SCHEMES,
@@ -73,4 +74,5 @@ __all__ = [
     "locate",
     "parse_config",
     "resolve_relative",
+    "toml_value",
 ]

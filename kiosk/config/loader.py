@@ -239,7 +239,7 @@ def _plain_default(error: ErrorDetails) -> str:
 def _show(value: Any) -> str:
     """A value as it would be written in TOML, for short messages."""
     if isinstance(value, bool | int | float | str):
-        return _toml_value(value)
+        return toml_value(value)
     return _describe(value)
 
 
@@ -377,7 +377,7 @@ def field_docs(model: type[BaseModel] = SiteConfig, prefix: str = "") -> list[Fi
             FieldDoc(
                 key=key,
                 type=_type_words(annotation),
-                default=None if default is None else _toml_value(default),
+                default=None if default is None else toml_value(default),
                 unit=unit,
                 doc=doc,
                 allowed=_allowed_words(annotation, field),
@@ -434,7 +434,9 @@ def _toml_string(value: str) -> str:
     return "".join(out)
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """``value`` written as TOML (a value, not a key): what dump_defaults writes, and what the
+    setup wizard and the doctor's bundle write the configuration with."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -442,11 +444,11 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return _toml_string(value)
     if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = (f"{format_key((str(k),))} = {_toml_value(v)}" for k, v in value.items())
+        items = (f"{format_key((str(k),))} = {toml_value(v)}" for k, v in value.items())
         return "{ " + ", ".join(items) + " }"
     raise TypeError(f"no TOML form for {value!r}")
 
@@ -491,7 +493,7 @@ def _table_lines(model: type[BaseModel], values: Mapping[str, Any], commented: b
         lines += [mark + line for line in _field_comment(field, _strip_optional(field.annotation))]
         if value is None:
             continue
-        lines.append(f"{mark}{name} = {_toml_value(value)}")
+        lines.append(f"{mark}{name} = {toml_value(value)}")
     return lines
 
 

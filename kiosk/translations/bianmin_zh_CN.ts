@@ -1655,6 +1655,416 @@
     </message>
 </context>
 <context>
+    <name>SetupCounty</name>
+    <message>
+        <source>2. The county hub</source>
+        <translation>2. 县级平台</translation>
+    </message>
+    <message>
+        <source>The site sends its records to the county hub. Enrolling makes this site&apos;s key and registers it with the one-time code the county gave you.</source>
+        <translation>站点把办件记录发送到县级平台。注册时生成本站点的密钥，并用县里给的一次性注册码登记。</translation>
+    </message>
+    <message>
+        <source>This site is enrolled as %1 with %2. Enrolling again (a replaced PC) replaces its key.</source>
+        <translation>本站点已以 %1 在 %2 注册。重新注册（如更换了电脑）会替换密钥。</translation>
+    </message>
+    <message>
+        <source>This site is not enrolled yet.</source>
+        <translation>本站点尚未注册。</translation>
+    </message>
+    <message>
+        <source>Hub address</source>
+        <translation>平台地址</translation>
+    </message>
+    <message>
+        <source>From the county, e.g. https://hub.example.gov.cn</source>
+        <translation>由县里提供，如 https://hub.example.gov.cn</translation>
+    </message>
+    <message>
+        <source>Enrolment code</source>
+        <translation>注册码</translation>
+    </message>
+    <message>
+        <source>Used once; the county makes it with bianmin hub enrol-code.</source>
+        <translation>只能使用一次；由县里用 bianmin hub enrol-code 生成。</translation>
+    </message>
+    <message>
+        <source>Enrol now</source>
+        <translation>立即注册</translation>
+    </message>
+    <message>
+        <source>Enrolling with the county hub…</source>
+        <translation>正在向县级平台注册…</translation>
+    </message>
+    <message>
+        <source>No code yet? Go on: enrol later with bianmin sync enrol --hub URL --code CODE, or run this wizard again.</source>
+        <translation>还没有注册码？可以先继续：以后用 bianmin sync enrol --hub 地址 --code 注册码 注册，或再次运行本向导。</translation>
+    </message>
+</context>
+<context>
+    <name>SetupDevices</name>
+    <message>
+        <source>ID card reader</source>
+        <translation>身份证阅读器</translation>
+    </message>
+    <message>
+        <source>Ticket printer</source>
+        <translation>取号小票打印机</translation>
+    </message>
+    <message>
+        <source>Receipt printer</source>
+        <translation>回执打印机</translation>
+    </message>
+    <message>
+        <source>Document camera</source>
+        <translation>高拍仪</translation>
+    </message>
+    <message>
+        <source>Rating terminal</source>
+        <translation>评价器</translation>
+    </message>
+    <message>
+        <source>Window LED sign</source>
+        <translation>窗口屏</translation>
+    </message>
+    <message>
+        <source>Code scanner</source>
+        <translation>扫码枪</translation>
+    </message>
+    <message>
+        <source>Announcer (speaker)</source>
+        <translation>语音播报（音箱）</translation>
+    </message>
+    <message>
+        <source>Read a card</source>
+        <translation>读一张证件</translation>
+    </message>
+    <message>
+        <source>Print the test page</source>
+        <translation>打印测试页</translation>
+    </message>
+    <message>
+        <source>Take a picture</source>
+        <translation>拍一张</translation>
+    </message>
+    <message>
+        <source>Press a rating key</source>
+        <translation>按评价键</translation>
+    </message>
+    <message>
+        <source>Show text on the sign</source>
+        <translation>在窗口屏上显示文字</translation>
+    </message>
+    <message>
+        <source>Scan a code</source>
+        <translation>扫一个码</translation>
+    </message>
+    <message>
+        <source>Make an announcement</source>
+        <translation>播报一次</translation>
+    </message>
+    <message>
+        <source>Lay an ID card on the reader now…</source>
+        <translation>请现在把身份证放在阅读器上…</translation>
+    </message>
+    <message>
+        <source>Press a key on the rating terminal now…</source>
+        <translation>请现在在评价器上按一个键…</translation>
+    </message>
+    <message>
+        <source>Scan any code now…</source>
+        <translation>请现在扫任意一个码…</translation>
+    </message>
+    <message>
+        <source>Testing…</source>
+        <translation>正在测试…</translation>
+    </message>
+    <message>
+        <source>In the current configuration</source>
+        <translation>当前配置中的设备</translation>
+    </message>
+    <message>
+        <source>Found on this PC</source>
+        <translation>本机上找到的设备</translation>
+    </message>
+    <message>
+        <source>The usual choice</source>
+        <translation>常用选择</translation>
+    </message>
+    <message>
+        <source>Simulator: a trial without the device</source>
+        <translation>模拟器：没有设备时试用</translation>
+    </message>
+    <message>
+        <source>Choose and test each device this PC has; leave the others &quot;not used&quot;.</source>
+        <translation>为本机有的每种设备选择并测试；其余保持“不使用”。</translation>
+    </message>
+    <message>
+        <source>Driver</source>
+        <translation>驱动</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>Not used</source>
+        <translation>不使用</translation>
+    </message>
+    <message>
+        <source>This PC has no such device. Choose a driver to use one.</source>
+        <translation>本机没有这种设备。选择驱动即可启用。</translation>
+    </message>
+    <message>
+        <source>Typed by hand, e.g. serial:///dev/ttyUSB0?baud=9600, usb://1A86:7523, tcp://192.168.1.50:9100, file:///dev/usb/lp0</source>
+        <translation>手工填写，如 serial:///dev/ttyUSB0?baud=9600、usb://1A86:7523、tcp://192.168.1.50:9100、file:///dev/usb/lp0</translation>
+    </message>
+    <message>
+        <source>Search for devices again</source>
+        <translation>重新查找设备</translation>
+    </message>
+    <message>
+        <source>Looking for devices on this PC…</source>
+        <translation>正在查找本机上的设备…</translation>
+    </message>
+    <message>
+        <source>%1 port(s) found on this PC</source>
+        <translation>本机上找到 %1 个端口</translation>
+    </message>
+    <message>
+        <source>Show the preview</source>
+        <translation>打开预览</translation>
+    </message>
+    <message>
+        <source>Stop the preview</source>
+        <translation>关闭预览</translation>
+    </message>
+    <message>
+        <source>Starting the camera…</source>
+        <translation>正在打开高拍仪…</translation>
+    </message>
+    <message>
+        <source>Correct the device marked ✘ first:</source>
+        <translation>请先改正标有 ✘ 的设备：</translation>
+    </message>
+    <message>
+        <source>3. Devices</source>
+        <translation>3. 设备</translation>
+    </message>
+</context>
+<context>
+    <name>SetupNetwork</name>
+    <message>
+        <source>4. Network check</source>
+        <translation>4. 网络检查</translation>
+    </message>
+    <message>
+        <source>Whether the screens can reach the station on this PC, and this PC the county hub.</source>
+        <translation>检查各屏幕能否连到本机的站点服务，本机能否连到县级平台。</translation>
+    </message>
+    <message>
+        <source>Station port</source>
+        <translation>站点服务端口</translation>
+    </message>
+    <message>
+        <source>Name lookup (DNS)</source>
+        <translation>域名解析（DNS）</translation>
+    </message>
+    <message>
+        <source>County hub</source>
+        <translation>县级平台</translation>
+    </message>
+    <message>
+        <source>Check again</source>
+        <translation>重新检查</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在检查…</translation>
+    </message>
+</context>
+<context>
+    <name>SetupSite</name>
+    <message>
+        <source>1. This site</source>
+        <translation>1. 本站点</translation>
+    </message>
+    <message>
+        <source>Starting from the configuration in %1; what you change here is written back to it.</source>
+        <translation>从 %1 中的现有配置开始；在这里的修改会写回该文件。</translation>
+    </message>
+    <message>
+        <source>There is no configuration yet; it will be written to %1.</source>
+        <translation>还没有配置；将写入 %1。</translation>
+    </message>
+    <message>
+        <source>The configuration in %1 could not be used, so the wizard starts from the defaults; writing replaces the file and keeps the old one as a backup. The problems:</source>
+        <translation>%1 中的配置无法使用，向导从默认值开始；写入时会替换该文件，并保留旧文件作备份。问题如下：</translation>
+    </message>
+    <message>
+        <source>Site code</source>
+        <translation>站点编码</translation>
+    </message>
+    <message>
+        <source>As the county assigned it, e.g. XC-0101: letters, digits, - and _.</source>
+        <translation>按县里分配的填写，如 XC-0101：字母、数字、- 和 _。</translation>
+    </message>
+    <message>
+        <source>Site name</source>
+        <translation>站点名称</translation>
+    </message>
+    <message>
+        <source>Printed on tickets and receipts, e.g. 西村便民服务站.</source>
+        <translation>印在小票和回执上，如 西村便民服务站。</translation>
+    </message>
+    <message>
+        <source>Kind of site</source>
+        <translation>站点类型</translation>
+    </message>
+    <message>
+        <source>Village service point</source>
+        <translation>村（社区）便民服务站</translation>
+    </message>
+    <message>
+        <source>Township service centre</source>
+        <translation>乡镇（街道）便民服务中心</translation>
+    </message>
+    <message>
+        <source>Township</source>
+        <translation>乡镇（街道）</translation>
+    </message>
+    <message>
+        <source>Village or community</source>
+        <translation>村（社区）</translation>
+    </message>
+    <message>
+        <source>Leave it empty for a township centre.</source>
+        <translation>乡镇服务中心可不填。</translation>
+    </message>
+    <message>
+        <source>Time zone</source>
+        <translation>时区</translation>
+    </message>
+</context>
+<context>
+    <name>SetupSummary</name>
+    <message>
+        <source>5. Write the configuration</source>
+        <translation>5. 写入配置</translation>
+    </message>
+    <message>
+        <source>Site: %1 %2</source>
+        <translation>站点：%1 %2</translation>
+    </message>
+    <message>
+        <source>Devices: %1 chosen, %2 tested ok</source>
+        <translation>设备：已选 %1 台，%2 台测试正常</translation>
+    </message>
+    <message>
+        <source>Not tested or not ok: %1</source>
+        <translation>未测试或不正常：%1</translation>
+    </message>
+    <message>
+        <source>No device is chosen: this PC runs without devices.</source>
+        <translation>未选择设备：本机不接设备。</translation>
+    </message>
+    <message>
+        <source>County hub: enrolled with %1</source>
+        <translation>县级平台：已在 %1 注册</translation>
+    </message>
+    <message>
+        <source>County hub: not enrolled yet (bianmin sync enrol)</source>
+        <translation>县级平台：尚未注册（bianmin sync enrol）</translation>
+    </message>
+    <message>
+        <source>The file %1 will hold (only what differs from the defaults):</source>
+        <translation>文件 %1 的内容（只列出与默认值不同的设置）：</translation>
+    </message>
+    <message>
+        <source>The configuration cannot be written yet:</source>
+        <translation>配置暂时无法写入：</translation>
+    </message>
+    <message>
+        <source>Write the configuration</source>
+        <translation>写入配置</translation>
+    </message>
+    <message>
+        <source>Writing…</source>
+        <translation>正在写入…</translation>
+    </message>
+    <message>
+        <source>Restart the Bianmin services (or this PC) so that they read it. Run bianmin setup again at any time to change it.</source>
+        <translation>请重启便民系统的服务（或重启本机）使配置生效。以后随时可以再次运行 bianmin setup 修改。</translation>
+    </message>
+</context>
+<context>
+    <name>SetupWizard</name>
+    <message>
+        <source>What to do</source>
+        <translation>怎么办</translation>
+    </message>
+    <message>
+        <source>Working…</source>
+        <translation>正在处理…</translation>
+    </message>
+    <message>
+        <source>Something went wrong (%1); try again, or run bianmin doctor</source>
+        <translation>出了问题（%1）；请重试，或运行 bianmin doctor</translation>
+    </message>
+    <message>
+        <source>Bianmin setup</source>
+        <translation>便民系统设置</translation>
+    </message>
+    <message>
+        <source>Site</source>
+        <translation>站点</translation>
+    </message>
+    <message>
+        <source>County</source>
+        <translation>县级平台</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Network</source>
+        <translation>网络</translation>
+    </message>
+    <message>
+        <source>Finish</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>上一步</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>下一步</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>The configuration has not been written. Quit anyway?</source>
+        <translation>配置还没有写入。仍要退出吗？</translation>
+    </message>
+    <message>
+        <source>Quit without writing</source>
+        <translation>不写入，退出</translation>
+    </message>
+    <message>
+        <source>Stay</source>
+        <translation>留下</translation>
+    </message>
+</context>
+<context>
     <name>StatusStrip</name>
     <message>
         <source>ID reader</source>

@@ -81,8 +81,7 @@ def test_a_broken_udev_rule_is_noticed(tmp_path: Path, monkeypatch: pytest.Monke
 
 def _tool(name: str) -> str:
     path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (Debian: the systemd package)")
+    assert path, f"{name} is missing: sh packaging/system-deps.sh installs it (systemd)"
     return path
 
 
@@ -127,8 +126,7 @@ def test_the_scripts_are_posix_sh_that_parses(script: Path) -> None:
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_shellcheck_finds_nothing(script: Path) -> None:
     shellcheck = shutil.which("shellcheck")
-    if shellcheck is None:
-        pytest.skip("shellcheck is not installed (packaging/debian-packages.txt lists it)")
+    assert shellcheck, "shellcheck is missing: sh packaging/system-deps.sh installs it"
     result = subprocess.run([shellcheck, "-s", "sh", str(script)], capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout

@@ -122,6 +122,44 @@ import cv2, numpy, pyzbar.pyzbar, zxingcpp, pypdfium2  # the imaging stack loads
 print("Qt", app.platformName(), "ok")'
 }
 
+# What `sudo bianmin setup` does on a kiosk PC once the technician presses Write: the
+# wizard's own model, run as root in the root, with the real systemctl (which, in a chroot,
+# enables and disables units and skips starting them).
+setup_kiosk() {
+    in_root /opt/bianmin/bin/python - <<'PY'
+import pwd
+import stat
+from pathlib import Path
+
+from kiosk.setup_wizard import services
+from kiosk.setup_wizard.model import SetupModel
+from kiosk.setup_wizard.ports import Answers, PcAnswers, SiteAnswers
+
+model = SetupModel(Path("/etc/bianmin/site.toml"), Path("/var/lib/bianmin"), discover=list,
+                   cameras=list, inputs=list)
+answers = Answers(site=SiteAnswers(code="XC-0101", name="西村便民服务站", township="城关镇",
+                                   village="西村"), pc=PcAnswers(screen="kiosk"))
+written = model.write(answers)
+assert written.ok, written
+for outcome in model.apply(answers):
+    print("  ", "ok" if outcome.ok else "FAILED", outcome.words)
+    assert outcome.ok, outcome
+env = Path("/etc/bianmin/kiosk.env")
+assert stat.S_IMODE(env.stat().st_mode) == 0o600 and env.stat().st_uid == 0
+assert model._local_role(services.read_env(env)["BIANMIN_TOKEN"]) == "kiosk"
+wants = Path("/etc/systemd/system/graphical.target.wants")
+assert (wants / "bianmin-kiosk.service").is_symlink()
+assert not (wants / "bianmin-display.service").exists()
+config = Path("/etc/bianmin/site.toml").stat()
+assert stat.S_IMODE(config.st_mode) == 0o640, oct(config.st_mode)
+bianmin = pwd.getpwnam("bianmin")
+assert config.st_gid == bianmin.pw_gid
+for path in Path("/var/lib/bianmin").rglob("*"):
+    assert path.lstat().st_uid == bianmin.pw_uid, f"{path} is not the services' own"
+print("   kiosk.env 0600, bianmin-kiosk enabled, the store is bianmin's")
+PY
+}
+
 store_ok() { in_root bianmin store check >/dev/null && echo "   store check: ok"; }
 backups() { in_root ls /var/lib/bianmin/backups; }
 
@@ -138,6 +176,7 @@ step "bianmin doctor list --json" in_root bianmin doctor list --json
 step "bianmin store init" in_root bianmin store init
 step "bianmin store check" in_root bianmin store check
 step "Qt offscreen + imaging imports" qt_offscreen
+step "bianmin setup: a kiosk PC" setup_kiosk
 step "renumber the package (+next1)" renumber
 step "upgrade to +next1" install_deb /tmp/next.deb
 step "store after the upgrade" store_ok
@@ -149,6 +188,8 @@ backups
 step "purge (the site's data stays)" in_root apt-get purge -y -qq bianmin
 in_root test -f /var/lib/bianmin/store.sqlite
 echo "   /var/lib/bianmin/store.sqlite is still there"
+in_root test ! -e /etc/bianmin/kiosk.env
+echo "   /etc/bianmin/kiosk.env (the screen's token) is gone"
 
 total=$(echo "$(now) $began" | awk '{printf "%.0f", $1 - $2}')
 echo

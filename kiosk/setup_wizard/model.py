@@ -15,6 +15,7 @@ import os
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -23,22 +24,26 @@ from devices.registry import DRIVERS, check_device
 from drivers.uvc_camera import video_nodes
 from kiosk import paths
 from kiosk.config import CONFIG_ENV, CONFIG_FILE_NAME, SiteConfig, SiteSection, parse_config
+from kiosk.ui.kiosk.lock import hash_pin  # Qt-free: the kiosk's own PIN hash
 from sync.protocol.messages import EnrolRequest
 
-from . import county
+from . import county, services
 from .config_file import answers_of, checked, file_text, merged, read_existing, write_config
 from .device_tests import CameraPreview, open_preview, role_words, run_test
 from .ports import (
     DEFAULT_TIMEZONE,
     ROLES,
+    SCREENS,
     Answers,
     DeviceChoice,
     NetworkLine,
     Outcome,
+    PcAnswers,
     PortChoice,
     Problem,
     SiteAnswers,
 )
+from .services import Systemctl
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,11 @@ KEY_ROLES = ("rating_terminal", "code_scanner")
 CODE_RULE = ("县级平台只接受字母、数字、- 和 _，最多 32 个 / the county hub accepts letters, "
              "digits, - and _ only, at most 32")
 HINT_FIX = "返回前面的页面改正 / Go back to the page and correct it"
+STATION_URL_RULE = ("站点服务地址形如 http://192.168.1.10:8470 / the station's URL looks like "
+                    "http://192.168.1.10:8470")
+HINT_PAIR = ("在站点服务所在电脑上运行 bianmin station pair --role <屏幕>，10 分钟内填入新配对码 / "
+             "Run bianmin station pair --role <screen> on the station's PC and enter the new "
+             "code within 10 minutes")
 HINT_WRITE = ("用有权限的用户运行（如 sudo），或用 --config 指定文件 / Run it as a user who may "
               "write there (e.g. with sudo), or name the file with --config")
 
@@ -80,14 +90,20 @@ class SetupModel:
         unknown serial ports with each protocol's handshake).
     :param cameras: ``/dev/videoN`` capture nodes with a name each (default: sysfs).
     :param inputs: keyboard-like input device paths (default: :data:`INPUT_GLOB`).
+    :param systemctl: switches this PC's units (default: the real ``systemctl``).
+    :param etc_dir: where the screens' env files go (default: the configuration's folder,
+        ``/etc/bianmin`` on an installed PC, where the units look).
     """
 
     def __init__(self, config_path: Path, data_dir: Path, *,
                  discover: Callable[[], list[Detected]] | None = None,
                  cameras: Callable[[], list[tuple[str, str]]] | None = None,
-                 inputs: Callable[[], list[str]] | None = None):
+                 inputs: Callable[[], list[str]] | None = None,
+                 systemctl: Systemctl | None = None, etc_dir: Path | None = None):
         self.config_path = Path(config_path)
         self.data_dir = Path(data_dir)
+        self.systemctl = systemctl or Systemctl()
+        self.etc_dir = Path(etc_dir) if etc_dir is not None else self.config_path.parent
         self.base, self.load_problem = read_existing(self.config_path)
         self.existed = self.config_path.exists() and not self.load_problem
         self._discover = discover or (lambda: detect(probe=True))
@@ -113,6 +129,7 @@ class SetupModel:
     def answers(self) -> Answers:
         hub = self._enrolled[1] if self._enrolled else ""
         found = answers_of(self.base, hub)
+        pc = services.current_pc(self.systemctl, self.etc_dir)
         default = SiteSection()
         if (self.base.site.code, self.base.site.name) == (default.code, default.name):
             # a new site, or a file that never named one: nothing of the demo site's identity
@@ -120,8 +137,8 @@ class SetupModel:
             site = SiteAnswers(kind="village", township=self.base.site.township,
                                village=self.base.site.village,
                                timezone=self.base.site.timezone)
-            return Answers(site=site, devices=found.devices, hub_url=hub)
-        return found
+            return Answers(site=site, devices=found.devices, hub_url=hub, pc=pc)
+        return Answers(site=found.site, devices=found.devices, hub_url=hub, pc=pc)
 
     def timezones(self) -> list[str]:
         zones = sorted(z for z in zoneinfo.available_timezones()
@@ -136,6 +153,31 @@ class SetupModel:
         code = answers.site.code
         if code and not any(p.key == "site.code" for p in problems) and not _hub_accepts(code):
             problems.append(Problem("site.code", CODE_RULE))
+        return problems + self._pc_problems(answers.pc)
+
+    def _pc_problems(self, pc: PcAnswers) -> list[Problem]:
+        problems = []
+        if pc.screen not in SCREENS:
+            problems.append(Problem("pc.screen", "本机用途只能是 " + "、".join(SCREENS)
+                                    + " / what this PC shows must be one of "
+                                    + ", ".join(SCREENS)))
+        url = pc.station_url.strip()
+        if url and not _is_http_url(url):
+            problems.append(Problem("pc.station_url", STATION_URL_RULE))
+        pin = pc.kiosk_pin
+        if pin and not (pin.isdigit() and 4 <= len(pin) <= 12):
+            problems.append(Problem("pc.kiosk_pin", "PIN 须为 4 到 12 位数字 / the PIN must be 4 "
+                                                    "to 12 digits"))
+        code = pc.pair_code.strip()
+        if code and not (len(code) == 8 and code.isdigit()):
+            problems.append(Problem("pc.pair_code", "配对码是 8 位数字 / the pairing code is "
+                                                    "8 digits"))
+        if (url and not code and pc.screen in services.SCREEN_UNITS
+                and not self._kept_token(pc)):
+            problems.append(Problem("pc.pair_code", "请填写配对码：在站点服务所在电脑上运行 "
+                                    f"bianmin station pair --role {pc.screen} / Enter the "
+                                    "pairing code: run bianmin station pair --role "
+                                    f"{pc.screen} on the station's PC"))
         return problems
 
     def config(self, answers: Answers) -> SiteConfig | None:
@@ -230,6 +272,7 @@ class SetupModel:
             return Outcome(False, "站点信息有误，无法注册 / The site's details have problems, so "
                            "it cannot be enrolled: " + _listed(problems), HINT_FIX)
         outcome = county.enrol_site(self.data_dir, config, answers.hub_url, code)
+        services.hand_over(self.data_dir)  # the store and key root made go to the services
         if outcome.ok:
             self._enrolled = (config.site.code, answers.hub_url.strip().rstrip("/"))
         return outcome
@@ -249,6 +292,12 @@ class SetupModel:
         if problems or config is None:
             return Outcome(False, "配置有误，未写入 / Nothing was written; the answers have "
                            "problems: " + _listed(problems), HINT_FIX)
+        if answers.pc.kiosk_pin and answers.pc.screen == "kiosk":
+            # hashed here only: what validate() and config_text() see keeps the old hash, so
+            # the PIN is hashed once, with one salt, into exactly the file written
+            kiosk = config.kiosk.model_copy(
+                update={"unlock_pin_hash": hash_pin(answers.pc.kiosk_pin)})
+            config = config.model_copy(update={"kiosk": kiosk})
         path = self.config_path
         text = file_text(config, path)
         if parse_config(text, str(path)) != config:  # never write what would read back other
@@ -264,8 +313,100 @@ class SetupModel:
                 if backup is not None else "")
         return Outcome(True, f"已写入 {path} / Written: {path}{kept}")
 
+    def pin_set(self) -> bool:
+        return bool(self.base.kiosk.unlock_pin_hash)
+
+    # -- this PC --------------------------------------------------------------------------------
+
+    def apply(self, answers: Answers) -> list[Outcome]:
+        pc = answers.pc
+        problems = self._pc_problems(pc)
+        if problems:
+            return [Outcome(False, "本机用途有误 / What this PC plays has problems: "
+                            + _listed(problems), HINT_FIX)]
+        plan = services.plan_for(pc, self.etc_dir)
+        outcomes = []
+        if plan.env_file is not None:
+            outcomes.append(self._screen_token(pc, plan.env_file))
+        root = os.geteuid() == 0
+        if root:
+            services.hand_over(self.data_dir)
+        if not all(self.systemctl.installed(u) for u in (*plan.enable, *plan.disable)):
+            outcomes += self.systemctl.apply(plan)  # says the package is not installed
+        elif not root:
+            outcomes.append(Outcome(False, "只有 root 能启用服务，未启用 / Only root may switch "
+                                    "the services on; nothing was switched", services.HINT_ROOT))
+        elif outcomes and not outcomes[0].ok:
+            outcomes.append(Outcome(False, "屏幕没有令牌，服务未改动 / The screen has no token, so "
+                                    "no service was switched", HINT_FIX))
+        else:
+            outcomes += self.systemctl.apply(plan)
+        return outcomes
+
+    def _kept_token(self, pc: PcAnswers) -> str:
+        """The token this PC's screen already has for the same station, or "" (then a new
+        one is needed)."""
+        if pc.screen not in services.SCREEN_UNITS:
+            return ""
+        env = services.read_env(self.etc_dir / f"{pc.screen}.env")
+        token = env.get("BIANMIN_TOKEN", "")
+        if not token or env.get("BIANMIN_STATION", "") != pc.station_url.strip():
+            return ""
+        if pc.station_url.strip():
+            return token  # the other PC's station alone can tell; its screen will say so
+        return token if self._local_role(token) == pc.screen else ""
+
+    def _local_role(self, token: str) -> str | None:
+        from kiosk.site_context import open_site
+        from offline_store import station_access
+
+        try:
+            with open_site(self.data_dir, self.base) as site:
+                return station_access.role_of(site.store, token)
+        except Exception:  # no store yet, a damaged store: a new token is made instead
+            return None
+
+    def _screen_token(self, pc: PcAnswers, env_file: Path) -> Outcome:
+        """The screen's token in its env file: kept when it still works, else a new one (from
+        this PC's store, or the other station's pairing code)."""
+        url = pc.station_url.strip().rstrip("/")
+        token = "" if pc.pair_code.strip() else self._kept_token(pc)
+        kept = bool(token)
+        if not token:
+            made = (_redeem(url, pc.pair_code.strip(), pc.screen) if url
+                    else self._local_token(pc.screen))
+            if isinstance(made, Outcome):
+                return made
+            token = made
+        try:
+            services.write_env(env_file, {"BIANMIN_TOKEN": token, "BIANMIN_STATION": url})
+        except OSError as exc:
+            return Outcome(False, f"无法写入 {env_file} / Cannot write {env_file}: "
+                           f"{exc.strerror or exc}", HINT_WRITE)
+        where = url or "本机 / this PC"
+        how = "沿用原令牌 / the token it had is kept" if kept else "已配对 / paired"
+        return Outcome(True, f"屏幕令牌在 {env_file}（站点服务：{where}，{how}）/ The screen's "
+                       f"token is in {env_file} (station: {where}; {how})")
+
+    def _local_token(self, role: str) -> str | Outcome:
+        from kiosk.site_context import create_site
+        from kiosk.station.auth import new_token
+        from offline_store.errors import StoreError
+
+        try:
+            site, _ = create_site(self.data_dir, self.base)
+            with site:
+                return new_token(site, role)
+        except (StoreError, OSError) as exc:
+            return Outcome(False, f"站点数据存储无法使用 / The site store cannot be used: {exc}",
+                           county.HINT_STORE)
+
     def close(self) -> None:
-        """Stop any camera preview still running."""
+        """Stop any camera preview still running; leave the data directory to its owner."""
+        try:
+            services.hand_over(self.data_dir)
+        except OSError:
+            log.exception("setup: giving the data directory's files to its owner failed")
         for preview in self._previews:
             try:
                 preview.close()
@@ -282,6 +423,30 @@ def _hub_accepts(code: str) -> bool:
     except ValidationError as exc:
         return not any(error["loc"] == ("site",) for error in exc.errors())
     return True
+
+
+def _is_http_url(url: str) -> bool:
+    split = urlsplit(url)
+    return split.scheme in ("http", "https") and bool(split.hostname)
+
+
+def _redeem(url: str, code: str, screen: str) -> str | Outcome:
+    """The token the station at ``url`` hands over for the pairing ``code``."""
+    from kiosk.client.http import StationClient, StationError
+
+    try:
+        with StationClient(url, None, timeout_s=county.TIMEOUT_S) as client:
+            answer = client.pair(code)
+    except StationError as exc:
+        return Outcome(False, f"配对失败 / Pairing failed: {exc.message}", HINT_PAIR)
+    token, role = answer.get("token"), answer.get("role")
+    if not isinstance(token, str) or not token:
+        return Outcome(False, "站点服务的回答里没有令牌 / The station's answer has no token",
+                       HINT_PAIR)
+    if role != screen:
+        return Outcome(False, f"这个配对码是给 {role} 的，不是 {screen} / This pairing code is "
+                       f"for a {role}, not a {screen}", HINT_PAIR)
+    return token
 
 
 def _listed(problems: Iterable[Problem]) -> str:

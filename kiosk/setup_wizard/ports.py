@@ -26,6 +26,9 @@ ROLES = ("id_card_reader", "ticket_printer", "receipt_printer", "document_camera
 """The device roles of ``[devices.<role>]``, in the order the wizard lists them."""
 
 SITE_KINDS = ("township", "village")
+SCREENS = ("none", "kiosk", "display")
+"""What this PC shows: no screen of its own (the station's PC, a counter PC), the citizen's
+kiosk, or the hall display (kiosk/setup_wizard/services.py)."""
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
@@ -60,6 +63,20 @@ class DeviceChoice:
 
 
 @dataclass(frozen=True)
+class PcAnswers:
+    """What this PC plays: ``screen`` (one of :data:`SCREENS`); ``station_url`` is "" when
+    the station runs here, else the URL of the PC it runs on; ``pair_code`` is the one-time
+    code ``bianmin station pair --role <screen>`` printed there (needed only the first time:
+    the token it gives is kept); ``kiosk_pin`` is a new technician's PIN for the kiosk's way
+    out (4 to 12 digits; "" keeps the one set before; only its scrypt hash is written)."""
+
+    screen: str = "none"
+    station_url: str = ""
+    pair_code: str = ""
+    kiosk_pin: str = ""
+
+
+@dataclass(frozen=True)
 class Answers:
     """Everything the wizard asks. ``devices`` holds only the roles in use; ``hub_url`` is
     not part of the configuration file (the sync daemon keeps it at enrolment)."""
@@ -67,6 +84,7 @@ class Answers:
     site: SiteAnswers = field(default_factory=SiteAnswers)
     devices: Mapping[str, DeviceChoice] = field(default_factory=dict)
     hub_url: str = ""
+    pc: PcAnswers = field(default_factory=PcAnswers)
 
 
 @dataclass(frozen=True)
@@ -164,3 +182,11 @@ class SetupPort(Protocol):
     def write(self, answers: Answers) -> Outcome:
         """*Blocking*: write the configuration (atomically, mode 0640, the previous file kept
         as a backup)."""
+
+    def pin_set(self) -> bool:
+        """Whether the configuration read at the start has a kiosk PIN (``[kiosk]
+        unlock_pin_hash``)."""
+
+    def apply(self, answers: Answers) -> list[Outcome]:
+        """*Blocking*, after :meth:`write`: make this PC play ``answers.pc``: the screen's
+        token, the services switched on and off. One outcome per step."""

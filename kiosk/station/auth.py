@@ -51,8 +51,7 @@ class Pairing:
 
 def pair(site: Site, role: str) -> Pairing:
     """A new token for ``role`` and the one-time code that hands it to a screen."""
-    if role not in ROLES:
-        raise ValueError(f"角色只能是 {'、'.join(ROLES)} / role must be one of {', '.join(ROLES)}")
+    _check_role(role)
     token = secrets.token_urlsafe(32)
     code = f"{secrets.randbelow(10**8):08d}"
     now = site.clock.now()
@@ -61,6 +60,21 @@ def pair(site: Site, role: str) -> Pairing:
         station_access.add_token(conn, token, role, now)
         station_access.add_pair_code(conn, site, code, token, expires)
     return Pairing(code, token, role, expires)
+
+
+def new_token(site: Site, role: str) -> str:
+    """A token for ``role`` with no code to hand it over: for a screen on the station's own
+    PC, which is given the token directly (``bianmin setup``)."""
+    _check_role(role)
+    token = secrets.token_urlsafe(32)
+    with site.store.write() as conn:
+        station_access.add_token(conn, token, role, site.clock.now())
+    return token
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"角色只能是 {'、'.join(ROLES)} / role must be one of {', '.join(ROLES)}")
 
 
 def allowed(role: str, operation: str) -> bool:

@@ -1945,6 +1945,66 @@
         <source>Time zone</source>
         <translation>时区</translation>
     </message>
+    <message>
+        <source>This PC</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>What this PC shows, and where the site&apos;s station runs. A village point runs everything on one PC.</source>
+        <translation>本机显示什么、站点服务在哪台电脑上运行。村代办点通常一台电脑全包。</translation>
+    </message>
+    <message>
+        <source>This PC shows</source>
+        <translation>本机用途</translation>
+    </message>
+    <message>
+        <source>No screen of its own (the station&apos;s PC, or a counter PC)</source>
+        <translation>不带屏幕（站点服务电脑或窗口电脑）</translation>
+    </message>
+    <message>
+        <source>The citizens&apos; self-service kiosk</source>
+        <translation>自助终端</translation>
+    </message>
+    <message>
+        <source>The hall display</source>
+        <translation>大厅显示屏</translation>
+    </message>
+    <message>
+        <source>Station</source>
+        <translation>站点服务</translation>
+    </message>
+    <message>
+        <source>Runs on this PC</source>
+        <translation>在本机运行</translation>
+    </message>
+    <message>
+        <source>Runs on another PC of this site</source>
+        <translation>在本站点的另一台电脑上运行</translation>
+    </message>
+    <message>
+        <source>Station&apos;s address</source>
+        <translation>站点服务地址</translation>
+    </message>
+    <message>
+        <source>e.g. http://192.168.1.10:8470</source>
+        <translation>如 http://192.168.1.10:8470</translation>
+    </message>
+    <message>
+        <source>Pairing code</source>
+        <translation>配对码</translation>
+    </message>
+    <message>
+        <source>On the station&apos;s PC run bianmin station pair --role kiosk (or display): the 8 digits work once, for 10 minutes. Leave it empty to keep this screen&apos;s token.</source>
+        <translation>在站点服务电脑上运行 bianmin station pair --role kiosk（或 display）：8 位数字 10 分钟内有效，只能用一次。留空则沿用本屏原有令牌。</translation>
+    </message>
+    <message>
+        <source>Technician&apos;s PIN</source>
+        <translation>技术员 PIN</translation>
+    </message>
+    <message>
+        <source>4 to 12 digits. On the kiosk, five taps on the site name, then this PIN, open the technician&apos;s page and the way out. Leave it empty to keep the current one.</source>
+        <translation>4 到 12 位数字。在自助终端上连点站点名称五下，再输入此 PIN，即可进入技术员页面并退出。留空则沿用现有 PIN。</translation>
+    </message>
 </context>
 <context>
     <name>SetupSummary</name>
@@ -1993,8 +2053,32 @@
         <translation>正在写入…</translation>
     </message>
     <message>
-        <source>Restart the Bianmin services (or this PC) so that they read it. Run bianmin setup again at any time to change it.</source>
-        <translation>请重启便民系统的服务（或重启本机）使配置生效。以后随时可以再次运行 bianmin setup 修改。</translation>
+        <source>This PC: %1; station: %2</source>
+        <translation>本机：%1；站点服务：%2</translation>
+    </message>
+    <message>
+        <source>on this PC</source>
+        <translation>在本机</translation>
+    </message>
+    <message>
+        <source>Technician&apos;s PIN: the new one is written (as its hash)</source>
+        <translation>技术员 PIN：写入新 PIN（仅存其哈希）</translation>
+    </message>
+    <message>
+        <source>Technician&apos;s PIN: the current one is kept</source>
+        <translation>技术员 PIN：沿用现有 PIN</translation>
+    </message>
+    <message>
+        <source>Technician&apos;s PIN: none, so the kiosk can be left only by stopping it (systemctl)</source>
+        <translation>技术员 PIN：未设置，只能用 systemctl 停止自助终端</translation>
+    </message>
+    <message>
+        <source>Switching this PC&apos;s services on…</source>
+        <translation>正在启用本机服务…</translation>
+    </message>
+    <message>
+        <source>Run bianmin setup again at any time to change it; bianmin doctor list shows how the devices are.</source>
+        <translation>随时可再次运行 bianmin setup 修改；bianmin doctor list 查看设备状态。</translation>
     </message>
 </context>
 <context>

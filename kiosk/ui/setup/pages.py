@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.setup_wizard.ports import ROLES, Answers, NetworkLine, Outcome, Problem, SiteAnswers
+from kiosk.setup_wizard.ports import (
+    ROLES,
+    Answers,
+    NetworkLine,
+    Outcome,
+    PcAnswers,
+    Problem,
+    SiteAnswers,
+)
 from kiosk.ui.counter import look
 from kiosk.ui.qt import QtCore, QtWidgets
 
-from .common import OutcomeView, heading, wrapped
+from .common import OutcomeView, failure, heading, wrapped
 
 if TYPE_CHECKING:
     from .window import SetupWindow
@@ -119,6 +127,29 @@ class SitePage(Page):
     VILLAGE = QT_TRANSLATE_NOOP("SetupSite", "Village or community")
     VILLAGE_NOTE = QT_TRANSLATE_NOOP("SetupSite", "Leave it empty for a township centre.")
     TIMEZONE = QT_TRANSLATE_NOOP("SetupSite", "Time zone")
+    PC = QT_TRANSLATE_NOOP("SetupSite", "This PC")
+    PC_NOTE = QT_TRANSLATE_NOOP("SetupSite", "What this PC shows, and where the site's station "
+                                             "runs. A village point runs everything on one PC.")
+    SCREEN = QT_TRANSLATE_NOOP("SetupSite", "This PC shows")
+    NO_SCREEN = QT_TRANSLATE_NOOP("SetupSite", "No screen of its own (the station's PC, or a "
+                                               "counter PC)")
+    KIOSK_SCREEN = QT_TRANSLATE_NOOP("SetupSite", "The citizens' self-service kiosk")
+    DISPLAY_SCREEN = QT_TRANSLATE_NOOP("SetupSite", "The hall display")
+    STATION = QT_TRANSLATE_NOOP("SetupSite", "Station")
+    STATION_HERE = QT_TRANSLATE_NOOP("SetupSite", "Runs on this PC")
+    STATION_ELSEWHERE = QT_TRANSLATE_NOOP("SetupSite", "Runs on another PC of this site")
+    STATION_URL = QT_TRANSLATE_NOOP("SetupSite", "Station's address")
+    STATION_URL_NOTE = QT_TRANSLATE_NOOP("SetupSite", "e.g. http://192.168.1.10:8470")
+    PAIR_CODE = QT_TRANSLATE_NOOP("SetupSite", "Pairing code")
+    PAIR_CODE_NOTE = QT_TRANSLATE_NOOP("SetupSite", "On the station's PC run bianmin station "
+                                                    "pair --role kiosk (or display): the 8 "
+                                                    "digits work once, for 10 minutes. Leave it "
+                                                    "empty to keep this screen's token.")
+    KIOSK_PIN = QT_TRANSLATE_NOOP("SetupSite", "Technician's PIN")
+    KIOSK_PIN_NOTE = QT_TRANSLATE_NOOP("SetupSite", "4 to 12 digits. On the kiosk, five taps on "
+                                                    "the site name, then this PIN, open the "
+                                                    "technician's page and the way out. Leave it "
+                                                    "empty to keep the current one.")
 
     def __init__(self, window: SetupWindow, start: Answers):
         super().__init__(window)
@@ -161,7 +192,74 @@ class SitePage(Page):
             "village": field(self, grid, 4, self.VILLAGE, self.village, self.VILLAGE_NOTE),
             "timezone": field(self, grid, 5, self.TIMEZONE, self.timezone),
         }
+        self._pc_fields(grid, 6, start.pc)
         self.end_form()
+
+    def _pc_fields(self, grid: QtWidgets.QGridLayout, row: int, pc: PcAnswers) -> None:
+        """本机 on ``grid`` from ``row``: what this PC shows and where its station is
+        (kiosk/setup_wizard/services.py)."""
+        zh, en = look.two(self.context, self.PC)
+        title = look.label(f"{zh}  {en}" if en else zh, "title", self.panel)
+        title.setObjectName("pc_heading")
+        grid.addWidget(title, row, 0, 1, 2)
+        grid.addWidget(wrapped(self.text(self.PC_NOTE), "second", self.panel), row + 1, 0, 1, 2)
+        self.screen = self._choices("pc_screen", [(self.NO_SCREEN, "none"),
+                                                  (self.KIOSK_SCREEN, "kiosk"),
+                                                  (self.DISPLAY_SCREEN, "display")], pc.screen)
+        self.station_where = self._choices("pc_station", [(self.STATION_HERE, "here"),
+                                                          (self.STATION_ELSEWHERE, "elsewhere")],
+                                           "elsewhere" if pc.station_url else "here")
+        self.errors["pc.screen"] = field(self, grid, row + 2, self.SCREEN, self.screen)
+        field(self, grid, row + 3, self.STATION, self.station_where)
+        self.station_url = self._line("pc_station_url", pc.station_url, 200)
+        self.station_url.setPlaceholderText("http://192.168.1.10:8470")
+        self.pair_code = self._line("pc_pair_code", "", 8)
+        self.pair_code.setInputMethodHints(QtCore.Qt.InputMethodHint.ImhDigitsOnly)
+        self.errors["pc.station_url"] = field(self, grid, row + 4, self.STATION_URL,
+                                              self.station_url, self.STATION_URL_NOTE)
+        self.errors["pc.pair_code"] = field(self, grid, row + 5, self.PAIR_CODE, self.pair_code,
+                                            self.PAIR_CODE_NOTE)
+        self.kiosk_pin = self._line("pc_kiosk_pin", "", 12)
+        self.kiosk_pin.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        self.kiosk_pin.setInputMethodHints(QtCore.Qt.InputMethodHint.ImhDigitsOnly)
+        self.errors["pc.kiosk_pin"] = field(self, grid, row + 6, self.KIOSK_PIN,
+                                            self.kiosk_pin, self.KIOSK_PIN_NOTE)
+        self.pin_row = [grid.itemAtPosition(row + 6, column) for column in (0, 1)]
+        self.url_row = [grid.itemAtPosition(row + 4, column) for column in (0, 1)]
+        self.code_row = [grid.itemAtPosition(row + 5, column) for column in (0, 1)]
+        self.screen.currentIndexChanged.connect(self._show_remote)
+        self.station_where.currentIndexChanged.connect(self._show_remote)
+        self._show_remote()
+
+    def _choices(self, name: str, items: list[tuple[str, str]], current: str
+                 ) -> QtWidgets.QComboBox:
+        box = QtWidgets.QComboBox(self.panel)
+        box.setObjectName(name)
+        for source, data in items:
+            box.addItem(self.text(source), data)
+        box.setCurrentIndex(max(0, box.findData(current)))
+        return box
+
+    def _show_remote(self) -> None:
+        """The station's address only when it is elsewhere; the pairing code only when this
+        PC also shows a screen (a screen needs a token, a counter PC's clerk pairs later)."""
+        elsewhere = self.station_where.currentData() == "elsewhere"
+        needs_code = elsewhere and self.screen.currentData() != "none"
+        for item in self.url_row:
+            _set_visible(item, elsewhere)
+        for item in self.code_row:
+            _set_visible(item, needs_code)
+        for item in self.pin_row:
+            _set_visible(item, self.screen.currentData() == "kiosk")
+
+    def collect_pc(self) -> PcAnswers:
+        elsewhere = self.station_where.currentData() == "elsewhere"
+        return PcAnswers(screen=str(self.screen.currentData()),
+                         station_url=self.station_url.text().strip() if elsewhere else "",
+                         pair_code=self.pair_code.text().strip()
+                         if elsewhere and self.screen.currentData() != "none" else "",
+                         kiosk_pin=self.kiosk_pin.text().strip()
+                         if self.screen.currentData() == "kiosk" else "")
 
     def _line(self, name: str, value: str, length: int) -> QtWidgets.QLineEdit:
         edit = QtWidgets.QLineEdit(value, self.panel)
@@ -186,10 +284,10 @@ class SitePage(Page):
         self.timezone.setCurrentText(site.timezone)
 
     def show_problems(self, problems: list[Problem]) -> bool:
-        """Each ``site.*`` problem under its field; True when there were none."""
+        """Each ``site.*`` and ``pc.*`` problem under its field; True when there were none."""
         for error in self.errors.values():
             error.hide()
-        mine = [p for p in problems if p.key.startswith("site.")]
+        mine = [p for p in problems if p.key.startswith(("site.", "pc."))]
         for problem in mine:
             error = self.errors.get(problem.key.removeprefix("site."))
             if error is not None:
@@ -199,6 +297,22 @@ class SitePage(Page):
 
     def ready(self) -> bool:
         return self.show_problems(self.window_.model.validate(self.window_.answers()))
+
+
+def _set_visible(item: QtWidgets.QLayoutItem | None, visible: bool) -> None:
+    """Show or hide what a grid cell holds: a widget, or a column of them."""
+    if item is None:
+        return
+    widget = item.widget()
+    if widget is not None:
+        widget.setVisible(visible)
+        return
+    layout = item.layout()
+    if layout is not None:
+        for index in range(layout.count()):
+            inner = layout.itemAt(index).widget()
+            if inner is not None and not (visible and inner.property("role") == "error"):
+                inner.setVisible(visible)
 
 
 # -- 2. the county ---------------------------------------------------------------------------------
@@ -395,9 +509,17 @@ class SummaryPage(Page):
     PROBLEMS = QT_TRANSLATE_NOOP("SetupSummary", "The configuration cannot be written yet:")
     WRITE = QT_TRANSLATE_NOOP("SetupSummary", "Write the configuration")
     WRITING = QT_TRANSLATE_NOOP("SetupSummary", "Writing…")
-    NEXT_STEPS = QT_TRANSLATE_NOOP("SetupSummary", "Restart the Bianmin services (or this PC) "
-                                                   "so that they read it. Run bianmin setup "
-                                                   "again at any time to change it.")
+    PC_LINE = QT_TRANSLATE_NOOP("SetupSummary", "This PC: %1; station: %2")
+    HERE = QT_TRANSLATE_NOOP("SetupSummary", "on this PC")
+    PIN_NEW = QT_TRANSLATE_NOOP("SetupSummary", "Technician's PIN: the new one is written "
+                                                "(as its hash)")
+    PIN_KEPT = QT_TRANSLATE_NOOP("SetupSummary", "Technician's PIN: the current one is kept")
+    PIN_NONE = QT_TRANSLATE_NOOP("SetupSummary", "Technician's PIN: none, so the kiosk can be "
+                                                 "left only by stopping it (systemctl)")
+    APPLYING = QT_TRANSLATE_NOOP("SetupSummary", "Switching this PC's services on…")
+    NEXT_STEPS = QT_TRANSLATE_NOOP("SetupSummary", "Run bianmin setup again at any time to "
+                                                   "change it; bianmin doctor list shows how "
+                                                   "the devices are.")
 
     def __init__(self, window: SetupWindow):
         super().__init__(window)
@@ -421,6 +543,11 @@ class SummaryPage(Page):
         self.result = OutcomeView(self.panel)
         self.result.setObjectName("write_result")
         self.form.addWidget(self.result)
+        self.steps = QtWidgets.QVBoxLayout()
+        self.steps.setSpacing(4)
+        self.form.addLayout(self.steps)
+        self.step_views: list[OutcomeView] = []
+        """One view per step of switching this PC's services on (after the write)."""
         self.next_steps = wrapped(self.text(self.NEXT_STEPS), "note", self.panel)
         self.next_steps.hide()
         self.form.addWidget(self.next_steps)
@@ -442,6 +569,15 @@ class SummaryPage(Page):
                 lines.append(look.fill(self.context, self.UNTESTED, "、".join(left)))
         else:
             lines.append(self.text(self.NO_DEVICES))
+        screens = {"none": SitePage.NO_SCREEN, "kiosk": SitePage.KIOSK_SCREEN,
+                   "display": SitePage.DISPLAY_SCREEN}
+        pc = answers.pc
+        lines.append(look.fill(self.context, self.PC_LINE,
+                               look.two(SitePage.context, screens.get(pc.screen, pc.screen)),
+                               pc.station_url or look.two(self.context, self.HERE)))
+        if pc.screen == "kiosk":
+            lines.append(self.text(self.PIN_NEW if pc.kiosk_pin else
+                                   self.PIN_KEPT if window.model.pin_set() else self.PIN_NONE))
         enrolled = window.model.enrolment() if not window.county.busy else None
         lines.append(look.fill(self.context, self.ENROLLED, enrolled[1]) if enrolled
                      else self.text(self.NOT_ENROLLED))
@@ -467,12 +603,49 @@ class SummaryPage(Page):
                                 self._failed)
 
     def _written(self, outcome: Outcome) -> None:
+        self.result.show_outcome(outcome)
+        self._show_steps([])
+        if not outcome.ok:
+            self.busy = False
+            self.write_button.setEnabled(True)
+            return
+        self.window_.written = True
+        # then this PC's part: the screen's token, the units switched on and off
+        answers = self.window_.answers()
+        busy = OutcomeView(self.panel)
+        busy.show_busy(self.text(self.APPLYING))
+        self.steps.addWidget(busy)
+        self.step_views = [busy]
+        self.window_.runner.run(lambda: self.window_.model.apply(answers), self._applied,
+                                self._apply_failed)
+
+    def _applied(self, outcomes: list[Outcome]) -> None:
         self.busy = False
         self.write_button.setEnabled(True)
-        self.result.show_outcome(outcome)
-        self.next_steps.setVisible(outcome.ok)
-        if outcome.ok:
-            self.window_.written = True
+        self._show_steps(outcomes)
+        self.next_steps.show()
+
+    def _apply_failed(self, exc: BaseException) -> None:
+        self.busy = False
+        self.write_button.setEnabled(True)
+        self._show_steps([failure(exc)])
+
+    def _show_steps(self, outcomes: list[Outcome]) -> None:
+        for view in self.step_views:
+            self.steps.removeWidget(view)
+            view.deleteLater()
+        self.step_views = []
+        for outcome in outcomes:
+            view = OutcomeView(self.panel)
+            view.show_outcome(outcome)
+            self.steps.addWidget(view)
+            self.step_views.append(view)
+        self.next_steps.hide()
+
+    @property
+    def applied(self) -> list[Outcome]:
+        """The steps' outcomes shown (empty while they run)."""
+        return [v.outcome for v in self.step_views if v.outcome is not None]
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False

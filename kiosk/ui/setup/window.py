@@ -123,7 +123,7 @@ class SetupWindow(QtWidgets.QWidget):
     def answers(self) -> Answers:
         """Every page's answers as they stand."""
         return Answers(site=self.site.collect(), devices=self.devices.collect(),
-                       hub_url=self.county.hub_url())
+                       hub_url=self.county.hub_url(), pc=self.site.collect_pc())
 
     def go_to(self, index: int) -> None:
         if index == self.index or not 0 <= index < len(self.pages):

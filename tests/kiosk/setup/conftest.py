@@ -33,11 +33,15 @@ def make_model(tmp_path: Path) -> Callable[..., Any]:
     """A :class:`SetupModel` on ``tmp_path/site.toml`` and ``tmp_path/data``, with nothing
     plugged in (discovery answers nothing, no cameras, no input devices) unless told."""
     from kiosk.setup_wizard.model import SetupModel
+    from kiosk.setup_wizard.services import Systemctl
 
     def make(path: Path | None = None, **kwargs: Any) -> SetupModel:
         kwargs.setdefault("discover", list)
         kwargs.setdefault("cameras", list)
         kwargs.setdefault("inputs", list)
+        # never this machine's own systemd: a folder without the package's units
+        kwargs.setdefault("systemctl", Systemctl(unit_dirs=[tmp_path / "no-units"]))
+        kwargs.setdefault("etc_dir", tmp_path / "etc")
         return SetupModel(path or tmp_path / "site.toml", tmp_path / "data", **kwargs)
 
     return make
@@ -78,3 +82,26 @@ def health_server() -> Iterator[Any]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def station_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real station on loopback, the one another PC of the site runs: ``pair(role)`` makes
+    a pairing code as ``bianmin station pair`` does there; ``role_of(token)`` asks its store
+    what a token is for."""
+    from types import SimpleNamespace
+
+    from kiosk.config import SiteConfig
+    from kiosk.station import auth
+    from kiosk.station.server import start_background
+    from offline_store import station_access
+
+    running = start_background(tmp_path_factory.mktemp("other-station"), SiteConfig())
+    site = running.station.site
+
+    def pair(role: str) -> str:
+        return running.station.writer.submit(auth.pair, site, role).result().code
+
+    yield SimpleNamespace(url=running.url, pair=pair,
+                          role_of=lambda token: station_access.role_of(site.store, token))
+    running.stop()

@@ -5,6 +5,7 @@ PNG per page."""
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,15 @@ from click.testing import CliRunner
 
 from kiosk.config import load_config
 from kiosk.setup_cli import setup
+from kiosk.setup_wizard import services
 from kiosk.translations import update
 from kiosk.ui.counter import look
+from kiosk.ui.kiosk.lock import pin_matches
 from kiosk.ui.qt import QtCore, QtGui, QtWidgets
 from kiosk.ui.setup.app import SHOTS
 from kiosk.ui.setup.window import SetupWindow
 from tests.kiosk.qt_support import pump
+from tests.kiosk.setup.test_services import RootedSystemctl
 
 
 def choose(window: SetupWindow, role: str, driver: str, port: str | None = None) -> None:
@@ -108,6 +112,10 @@ def test_the_wizard_from_an_empty_pc_to_the_written_file(
         window.summary.write_button.click()
         assert pump(lambda: window.written)
         assert window.summary.result.outcome is not None and window.summary.result.outcome.ok
+        # then this PC's services: none are installed in this test's folder, and it says so
+        assert pump(lambda: window.summary.applied)
+        [step] = window.summary.applied
+        assert not step.ok and "not installed" in step.words and "package" in step.hint
         assert window.summary.next_steps.isVisible()
     finally:
         window.shut_down()
@@ -118,6 +126,54 @@ def test_the_wizard_from_an_empty_pc_to_the_written_file(
     assert {role: d.port for role, d in config.devices.items()} == {
         "ticket_printer": "sim://printer?paper_out=1", "document_camera": "sim://camera?script=a4",
         "window_sign": "sim://sign", "announcer": "sim://announcer"}
+
+
+def test_a_kiosk_pc_is_chosen_on_the_first_page_and_switched_on_after_the_write(
+        qapp: Any, make_model: Any, tmp_path: Path, station_server: Any) -> None:
+    rooted = RootedSystemctl(tmp_path / "root")
+    window = SetupWindow(make_model(systemctl=rooted.systemctl()), ask_before_quit=False)
+    window.resize(*look.SCREEN)
+    window.show()
+    site = window.site
+    try:
+        assert not site.station_url.isVisible()  # a village point: the station is here
+        site.code.setText("XC-0101")
+        site.name.setText("西村便民服务站")
+        site.screen.setCurrentIndex(site.screen.findData("kiosk"))
+        site.station_where.setCurrentIndex(site.station_where.findData("elsewhere"))
+        assert site.station_url.isVisible() and site.pair_code.isVisible()
+        site.station_url.setText(station_server.url)
+        window.next_button.click()  # a screen of another PC's station needs its code
+        assert window.index == 0 and "bianmin station pair --role kiosk" in \
+            site.errors["pc.pair_code"].text()
+        site.screen.setCurrentIndex(site.screen.findData("none"))
+        assert site.station_url.isVisible() and not site.pair_code.isVisible()
+        assert not site.kiosk_pin.isVisible()  # a PIN is the kiosk's alone
+        site.screen.setCurrentIndex(site.screen.findData("kiosk"))
+        assert site.kiosk_pin.isVisible()
+        site.kiosk_pin.setText("24681")
+        site.pair_code.setText(station_server.pair("kiosk"))
+        window.next_button.click()
+        assert window.index == 1 and not site.errors["pc.pair_code"].isVisible()
+        window.go_to(4)
+        assert f"本机：自助终端；站点服务：{station_server.url}" in window.summary.facts.text()
+        assert "技术员 PIN：写入新 PIN" in window.summary.facts.text()
+        window.summary.write_button.click()
+        assert pump(lambda: window.summary.applied)
+        outcomes = window.summary.applied
+        if os.geteuid() == 0:
+            assert [o.ok for o in outcomes] == [True, True, True, True, True], outcomes
+            assert rooted.enabled() == {"bianmin-kiosk.service"}
+        else:
+            assert outcomes[0].ok and "root" in outcomes[-1].words
+        env = services.read_env(tmp_path / "etc" / "kiosk.env")
+        assert station_server.role_of(env["BIANMIN_TOKEN"]) == "kiosk"
+        assert [v.mark.text() for v in window.summary.step_views] == ["✔"] * len(outcomes)
+    finally:
+        window.shut_down()
+        window.close()
+        window.deleteLater()
+    assert pin_matches("24681", load_config(tmp_path / "site.toml").kiosk.unlock_pin_hash)
 
 
 def test_run_again_the_pages_start_from_the_file(qapp: Any, make_model: Any,

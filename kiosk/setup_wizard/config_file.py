@@ -191,10 +191,23 @@ def write_config(path: Path, text: str, now: dt.datetime | None = None) -> Path 
             n += 1
             backup = folder / f"{path.name}.{stamp}-{n}.bak"
         shutil.copy2(path, backup)
+    replace_atomically(path, text, FILE_MODE, group)
+    return backup
+
+
+def replace_atomically(path: Path, text: str, mode: int, group: int | None = None) -> None:
+    """Replace ``path`` with ``text``: a temporary file in the same folder with ``mode`` (and
+    ``group`` when given and allowed), fsync, rename, fsync of the folder. A reader sees the
+    old file or the new one, never half of one; a failure leaves the old file and no
+    temporary.
+
+    :raises OSError: the folder cannot be written (permission, disk full).
+    """
+    folder = path.parent
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            os.fchmod(out.fileno(), FILE_MODE)
+            os.fchmod(out.fileno(), mode)
             if group is not None:
                 with contextlib.suppress(OSError):  # only root or a member may give the group
                     os.fchown(out.fileno(), -1, group)
@@ -211,4 +224,3 @@ def write_config(path: Path, text: str, now: dt.datetime | None = None) -> Path 
         os.fsync(directory)
     finally:
         os.close(directory)
-    return backup

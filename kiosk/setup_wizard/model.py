@@ -383,10 +383,11 @@ class SetupModel:
         except OSError as exc:
             return Outcome(False, f"无法写入 {env_file} / Cannot write {env_file}: "
                            f"{exc.strerror or exc}", HINT_WRITE)
-        where = url or "本机 / this PC"
-        how = "沿用原令牌 / the token it had is kept" if kept else "已配对 / paired"
-        return Outcome(True, f"屏幕令牌在 {env_file}（站点服务：{where}，{how}）/ The screen's "
-                       f"token is in {env_file} (station: {where}; {how})")
+        where_zh, where_en = (url, url) if url else ("本机", "this PC")
+        how_zh, how_en = ("沿用原令牌", "the token it had is kept") if kept else ("已配对",
+                                                                              "paired")
+        return Outcome(True, f"屏幕令牌在 {env_file}（站点服务：{where_zh}，{how_zh}）/ The "
+                       f"screen's token is in {env_file} (station: {where_en}; {how_en})")
 
     def _local_token(self, role: str) -> str | Outcome:
         from kiosk.site_context import create_site

@@ -23,15 +23,14 @@ touch files. No Qt.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import subprocess
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config_file import replace_atomically
 from .ports import Outcome, PcAnswers
 
 log = logging.getLogger(__name__)
@@ -127,18 +126,7 @@ def write_env(path: Path, values: Mapping[str, str]) -> None:
     except FileNotFoundError:
         old = ""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            os.fchmod(out.fileno(), ENV_MODE)
-            out.write(env_text(old, values))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    replace_atomically(path, env_text(old, values), ENV_MODE)
 
 
 # -- the data directory's owner -------------------------------------------------------------------

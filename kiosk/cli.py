@@ -474,6 +474,10 @@ def _demo_screens(directory: Path, config: SiteConfig) -> int:
     off screen with screenshots under ``<data dir>/screenshots``."""
     import os
 
+    from offline_store.errors import StoreError
+    from sync.daemon import SyncError
+
+    from .demo_county import demo_county
     from .display_cli import build_devices, has_screen
     from .station.auth import pair
     from .station.server import start_background
@@ -522,6 +526,13 @@ def _demo_screens(directory: Path, config: SiteConfig) -> int:
         reader = terminal.simulators.get("id_card_reader")
         swipe = (None if reader is None
                  else (lambda: reader.place(DEMO_CARD), reader.remove))
+        county = contextlib.ExitStack()
+        built.append(county)  # closed with the devices: the last sync cycle, then the hub
+        try:
+            county.enter_context(demo_county(directory, config, echo=click.echo))
+        except (SyncError, StoreError, OSError) as exc:  # the site's screens work without it
+            click.echo(f"注意：演示用的县级平台未启动 / note: the demo's county hub did not "
+                       f"start: {exc}")
         # Qt loads here and only here (the layering contract lets this one edge through).
         from .ui.demo.run import run_demo
 

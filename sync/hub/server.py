@@ -79,17 +79,23 @@ class RunningHub:
 
 @contextlib.contextmanager
 def running_hub(data_dir: Path, *, database_url: str | None = None,
-                clock: Clock | None = None, host: str = "127.0.0.1",
+                clock: Clock | None = None, host: str = "127.0.0.1", port: int = 0,
                 **settings: Any) -> Iterator[RunningHub]:
-    """The real hub (FastAPI on uvicorn) in a thread on ``host``, port 0.
+    """The real hub (FastAPI on uvicorn) in a thread on ``host`` and ``port`` (0: any free
+    one).
 
     :param clock: unix seconds (default ``time.time``); the hub uses it for everything that
         depends on time: ``Date``, signature freshness, nonces, uploads, tokens, codes.
     :param database_url: None: SQLite under ``data_dir``; or ``postgresql+psycopg://...``.
     :param settings: :class:`~sync.hub.settings.HubSettings` fields.
+    :raises OSError: ``port`` is taken.
     """
-    hub = Hub.open(Path(data_dir), database_url=database_url, clock=clock, **settings)
-    sock = bind(host, 0)
+    sock = bind(host, port)  # first: a port that is taken opens no database
+    try:
+        hub = Hub.open(Path(data_dir), database_url=database_url, clock=clock, **settings)
+    except BaseException:
+        sock.close()
+        raise
     server = _server(hub, "warning")
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="hub",
                               daemon=True)

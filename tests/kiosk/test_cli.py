@@ -562,6 +562,14 @@ def test_demo_twice(bianmin: Bianmin, tmp_path: Path) -> None:
     assert mode(key) == 0o600
 
     assert "No screen" in first.out
+    # the county's side (DESIGN.md §2): a local hub, the site enrolled, its records sent
+    assert "county hub (local, for the demo): http://127.0.0.1:" in first.out
+    held = re.search(r"the county hub holds (\d+) records", first.out)
+    assert held and int(held.group(1)) > 0, first.out
+    stats = json.loads(bianmin("hub", "stats", "--data-dir", data / "hub", "--json").out)
+    assert stats["sites"]["DEMO-0001"]["ops"] == int(held.group(1))
+    synced = json.loads(bianmin("sync", "status", "--data-dir", data, "--json").out)
+    assert synced["outbox_pending"] == 0 and synced["last_error"] is None
     for name in ("hall.png", "console.png"):
         shot = data / "screenshots" / name
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name

@@ -56,6 +56,7 @@ from sync.daemon.status import status_of
 
 from . import __version__, paths
 from .config import ConfigError, SiteConfig, find_config, format_key, load_config, toml_value
+from .setup_wizard.services import ETC_DIR, Systemctl, current_pc
 from .site_context import site_health
 
 REMOVED = "<removed>"
@@ -649,14 +650,27 @@ class Bundle:
     manifest: dict[str, Any]
 
 
+def services_report(systemctl: Systemctl, etc_dir: Path) -> dict[str, Any]:
+    """What this PC plays and the state of each of the package's units: ``pc`` (``screen``,
+    ``station_url``: kiosk/setup_wizard/services.py; never the token) and ``units`` (unit →
+    :data:`~kiosk.setup_wizard.services.STATE_KEYS`)."""
+    try:
+        units = systemctl.states()
+    except RuntimeError as exc:
+        raise PartMissing(str(exc)) from None
+    pc = current_pc(systemctl, etc_dir)
+    return {"pc": {"screen": pc.screen, "station_url": pc.station_url}, "units": units}
+
+
 def collect(*, data_dir: Path, config_path: Path | None, now: dt.datetime, since_hours: float,
             journalctl: str | None, log_dirs: Mapping[str, Path] = LOG_DIRS,
             device_timeout_s: float = DEVICE_TIMEOUT_S, os_release: Path = OS_RELEASE,
-            clock: Any = None) -> Bundle:
+            clock: Any = None, systemctl: Systemctl | None = None) -> Bundle:
     """Everything the bundle holds; a part that cannot be had goes into ``missing``.
 
     :param now: when the bundle is made (aware), for the manifest and the log window.
     :param journalctl: the journalctl executable, or None when there is none.
+    :param systemctl: the units' states (default: the real ``systemctl``).
     """
     clock = clock or SystemClock()
     missing: list[dict[str, str]] = []
@@ -680,6 +694,8 @@ def collect(*, data_dir: Path, config_path: Path | None, now: dt.datetime, since
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("store.json", lambda: store_report(data_dir, config or SiteConfig())),
         ("sync.json", lambda: sync_report(data_dir, config or SiteConfig(), clock)),
+        ("services.json", lambda: services_report(
+            systemctl or Systemctl(), config_path.parent if config_path else ETC_DIR)),
     ]
     if config is not None:
         steps.insert(0, ("devices.json", lambda: device_report(config, device_timeout_s)))

@@ -41,6 +41,11 @@ UNIT_DIRS = (Path("/etc/systemd/system"), Path("/usr/lib/systemd/system"),
 SITE_UNITS = ("bianmin-station.service", "bianmin-sync.service", "bianmin-purge.timer")
 """The units of the PC the station runs on (its store, its sync, its nightly purge)."""
 SCREEN_UNITS = {"kiosk": "bianmin-kiosk.service", "display": "bianmin-display.service"}
+ALL_UNITS = (*SITE_UNITS, "bianmin-purge.service", *SCREEN_UNITS.values())
+"""Every unit the package ships (packaging/systemd/)."""
+STATE_KEYS = ("LoadState", "UnitFileState", "ActiveState", "SubState", "Result", "NRestarts",
+              "ActiveEnterTimestamp")
+"""The properties of a unit's state a technician asks about (systemctl show)."""
 ENV_MODE = 0o600
 ENV_KEYS = ("BIANMIN_TOKEN", "BIANMIN_STATION")
 """The keys the wizard writes; any other line of the file (``BIANMIN_KIOSK_ARGS=``, a
@@ -191,6 +196,23 @@ class Systemctl:
             return False
         return done.returncode == 0
 
+    def states(self, units: Sequence[str] = ALL_UNITS) -> dict[str, dict[str, str]]:
+        """Each unit's :data:`STATE_KEYS` as ``systemctl show`` gives them.
+
+        :raises RuntimeError: ``systemctl`` could not say (systemd is not running here, no
+            systemctl), with its own last line.
+        """
+        try:
+            finished = self._run(["systemctl", "show", "--property=Id,"
+                                  + ",".join(STATE_KEYS), "--", *units])
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RuntimeError(f"systemctl show: {exc}") from None
+        if finished.returncode != 0:
+            why = (finished.stderr or "").strip().splitlines()
+            raise RuntimeError("systemctl show 失败 / failed: "
+                               + (why[0] if why else f"exit {finished.returncode}"))
+        return parse_show(finished.stdout)
+
     def apply(self, plan: Plan) -> list[Outcome]:
         """Switch the plan's units off and on; one outcome per step, in plain words."""
         missing = [unit for unit in (*plan.enable, *plan.disable) if not self.installed(unit)]
@@ -226,9 +248,21 @@ class Systemctl:
         if finished.returncode != 0:
             why = (finished.stderr or finished.stdout or "").strip().splitlines()
             return Outcome(False, f"systemctl {' '.join(args)} 失败 / failed: "
-                           + (why[-1] if why else f"exit {finished.returncode}"),
+                           + (why[0] if why else f"exit {finished.returncode}"),
                            HINT_SYSTEMCTL)
         return Outcome(True, done_words + " ".join(units))
+
+
+def parse_show(text: str) -> dict[str, dict[str, str]]:
+    """``systemctl show --property=Id,...`` of several units: one block of ``Key=value``
+    lines per unit, blank lines between, keyed here by ``Id``."""
+    units: dict[str, dict[str, str]] = {}
+    for block in text.strip().split("\n\n"):
+        values = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        unit = values.pop("Id", "")
+        if unit:
+            units[unit] = values
+    return units
 
 
 HINT_SYSTEMCTL = ("查看 journalctl -u <单元> 和 bianmin doctor list / See journalctl -u <unit> "

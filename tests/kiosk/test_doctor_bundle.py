@@ -37,6 +37,7 @@ from kiosk.doctor_bundle import (
     secret_fields,
     versions,
 )
+from kiosk.setup_wizard.services import ALL_UNITS
 from offline_store import sync_state
 from offline_store.clock import SystemClock
 from offline_store.site import Site
@@ -100,7 +101,44 @@ port = "sim://rating?auto=4"
 """
 
 MEMBERS = {"config.toml", "versions.json", "devices.json", "store.json", "sync.json",
-           "logs/journal.txt", "logs/data-dir/station.log", "manifest.json"}
+           "services.json", "logs/journal.txt", "logs/data-dir/station.log", "manifest.json"}
+SHOW = """Id=bianmin-station.service
+LoadState=loaded
+UnitFileState=enabled
+ActiveState=active
+SubState=running
+Result=success
+NRestarts=0
+ActiveEnterTimestamp=Tue 2026-11-24 08:00:01 CST
+
+Id=bianmin-kiosk.service
+LoadState=loaded
+UnitFileState=disabled
+ActiveState=failed
+SubState=failed
+Result=exit-code
+NRestarts=12
+ActiveEnterTimestamp=
+"""
+
+
+def _fake_systemctl(folder: Path, show: str = SHOW, exit_code: int = 0,
+                    stderr: str = "") -> Path:
+    """A ``systemctl`` that records its arguments; ``show`` prints ``show`` as systemd
+    prints several units' properties. Only a running systemd (PID 1) could answer for real,
+    and there is none on this machine."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "show.out").write_text(show, "utf-8")
+    script = folder / "systemctl"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" > "{folder}/systemctl.args"\n'
+        '[ "$1" = show ] || exit 1\n'
+        f'cat "{folder}/show.out"\n'
+        + (f'echo "{stderr}" >&2\n' if stderr else "")
+        + f"exit {exit_code}\n", "utf-8")
+    script.chmod(0o755)
+    return folder
 
 
 def _fake_journalctl(folder: Path, lines: list[str], exit_code: int = 0,
@@ -156,7 +194,7 @@ def site_dir(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 @pytest.fixture(scope="module")
 def made(site_dir: SimpleNamespace) -> Iterator[SimpleNamespace]:
     """One bundle of the planted site, with a journal that works."""
-    bin_dir = _fake_journalctl(site_dir.root / "bin", LOG_LINES)
+    bin_dir = _fake_systemctl(_fake_journalctl(site_dir.root / "bin", LOG_LINES))
     archive = site_dir.root / "out" / "bundle.tar.gz"
     archive.parent.mkdir()
     with pytest.MonkeyPatch.context() as mp:
@@ -240,6 +278,20 @@ def test_devices_are_those_doctor_list_reports(made: SimpleNamespace,
     assert states["receipt_printer"] != "ok"  # nothing listens on port 9
 
 
+def test_the_units_states_and_this_pcs_part(made: SimpleNamespace) -> None:
+    services = json.loads(made.members["services.json"])
+    assert services["pc"] == {"screen": "none", "station_url": ""}  # no unit installed here
+    assert services["units"]["bianmin-station.service"]["SubState"] == "running"
+    assert services["units"]["bianmin-kiosk.service"] == {
+        "LoadState": "loaded", "UnitFileState": "disabled", "ActiveState": "failed",
+        "SubState": "failed", "Result": "exit-code", "NRestarts": "12",
+        "ActiveEnterTimestamp": ""}
+    asked = (made.args.parent / "systemctl.args").read_text().split()
+    assert asked[:2] == ["show", "--property=Id,LoadState,UnitFileState,ActiveState,SubState,"
+                                 "Result,NRestarts,ActiveEnterTimestamp"]
+    assert asked[asked.index("--") + 1:] == list(ALL_UNITS)
+
+
 def test_the_logs_are_scrubbed_line_by_line(made: SimpleNamespace) -> None:
     journal = made.members["logs/journal.txt"].decode("utf-8").splitlines()
     assert len(journal) == len(LOG_LINES)
@@ -284,6 +336,8 @@ def test_no_store_no_journal_still_a_bundle(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     bin_dir = _fake_journalctl(tmp_path / "bin", [], exit_code=1,
                                stderr="No journal files were found.")
+    _fake_systemctl(bin_dir, show="", exit_code=1, stderr="System has not been booted with "
+                    "systemd as init system (PID 1). Can't operate.\nFailed to connect to bus")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     archive = tmp_path / "b.tar.gz"
     result = _invoke("doctor", "bundle", archive, "--data-dir", tmp_path / "empty", "--config",
@@ -292,7 +346,10 @@ def test_no_store_no_journal_still_a_bundle(tmp_path: Path,
     manifest = json.loads(result.stdout)
     reasons = {m["part"]: m["reason"] for m in manifest["missing"]}
     assert set(reasons) == {"config.toml", "devices.json", "store.json", "sync.json",
-                            "logs/journal.txt", "logs/"}
+                            "services.json", "logs/journal.txt", "logs/"}
+    assert reasons["services.json"] == ("systemctl show 失败 / failed: System has not been "
+                                        "booted with systemd as init system (PID 1). Can't "
+                                        "operate.")
     assert "file not found" in reasons["config.toml"]
     assert "no site store" in reasons["store.json"]
     assert reasons["logs/journal.txt"] == ("journalctl 失败 / journalctl failed: "

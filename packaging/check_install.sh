@@ -160,6 +160,23 @@ print("   kiosk.env 0600, bianmin-kiosk enabled, the store is bianmin's")
 PY
 }
 
+# Every library Qt's wayland and xcb platform plugins load is there with the Depends alone
+# (the root has no Recommends): the screens under cage, on a Wayland or an X11 desktop.
+qt_platforms() {
+    # shellcheck disable=SC2016  # expanded by the root's shell
+    in_root sh -c '
+for qt in /opt/bianmin/lib/python3.*/site-packages/PySide6/Qt; do :; done
+missing=0
+for lib in $qt/plugins/platforms/libqwayland*.so $qt/plugins/platforms/libqxcb.so \
+        $qt/plugins/wayland-*/*.so $qt/plugins/xcbglintegrations/*.so \
+        $qt/lib/libQt6WaylandClient.so.6 $qt/lib/libQt6XcbQpa.so.6; do
+    gone=$(ldd "$lib" | grep "not found") || true
+    if [ -n "$gone" ]; then echo "   $(basename "$lib"): $gone"; missing=1; fi
+done
+[ "$missing" = 0 ] && echo "   wayland and xcb: every library found"
+exit "$missing"'
+}
+
 store_ok() { in_root bianmin store check >/dev/null && echo "   store check: ok"; }
 backups() { in_root ls /var/lib/bianmin/backups; }
 
@@ -176,6 +193,7 @@ step "bianmin doctor list --json" in_root bianmin doctor list --json
 step "bianmin store init" in_root bianmin store init
 step "bianmin store check" in_root bianmin store check
 step "Qt offscreen + imaging imports" qt_offscreen
+step "Qt platform plugins (ldd)" qt_platforms
 step "bianmin setup: a kiosk PC" setup_kiosk
 step "renumber the package (+next1)" renumber
 step "upgrade to +next1" install_deb /tmp/next.deb

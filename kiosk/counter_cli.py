@@ -45,12 +45,13 @@ def _fail(title: str, detail: str = "") -> None:
 @click.option("--token", envvar="BIANMIN_TOKEN", default=None, metavar="T",
               help="本机的令牌 / This counter's token from `bianmin station pair --role "
               "counter` (default: $BIANMIN_TOKEN).")
-@click.option("--window", "window", required=True, metavar="W",
+@click.option("--window", "window", required=True, metavar="W", envvar="BIANMIN_WINDOW",
               help="本机所在的窗口号 / The window this PC serves, as the station numbers it "
-              "(e.g. 3).")
+              "(e.g. 3; default: $BIANMIN_WINDOW).")
 @click.option("--mode", type=click.Choice(MODES), default="counter", show_default=True,
+              envvar="BIANMIN_COUNTER_MODE",
               help="工作方式 / counter: a window of the centre; agent: 帮办代办 at a village "
-              "point; home_visit: 上门服务.")
+              "point; home_visit: 上门服务 (default: $BIANMIN_COUNTER_MODE, else counter).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="站点配置文件 / The site configuration file (default: "
               "$BIANMIN_CONFIG, else <data dir>/site.toml when present).")

@@ -177,6 +177,46 @@ done
 exit "$missing"'
 }
 
+# A village point's counter PC: the agent's desktop account, a counter token, window 1,
+# agent mode; then the account opens the counter as the desktop entry does (off screen: no
+# station runs in the root, so it draws the screen that says so and exits 1).
+setup_counter() {
+    in_root useradd --create-home --shell /bin/sh xiaoli
+    in_root /opt/bianmin/bin/python - <<'PY'
+import grp
+import stat
+from pathlib import Path
+
+from kiosk.setup_wizard.model import SetupModel
+from kiosk.setup_wizard.ports import Answers, PcAnswers, SiteAnswers
+
+model = SetupModel(Path("/etc/bianmin/site.toml"), Path("/var/lib/bianmin"), discover=list,
+                   cameras=list, inputs=list)
+answers = Answers(site=SiteAnswers(code="XC-0101", name="西村便民服务站", township="城关镇",
+                                   village="西村"),
+                  pc=PcAnswers(screen="counter", window="1", counter_mode="agent",
+                               desktop_user="xiaoli"))
+assert model.write(answers).ok
+for outcome in model.apply(answers):
+    print("  ", "ok" if outcome.ok else "FAILED", outcome.words)
+    assert outcome.ok, outcome
+env = Path("/etc/bianmin/counter.env").stat()
+assert stat.S_IMODE(env.st_mode) == 0o640 and env.st_gid == grp.getgrnam("bianmin").gr_gid
+assert "xiaoli" in grp.getgrnam("bianmin").gr_mem
+assert not Path("/etc/systemd/system/graphical.target.wants/bianmin-kiosk.service").exists()
+PY
+    status=0
+    in_root setpriv --reuid=xiaoli --regid=xiaoli --init-groups env HOME=/home/xiaoli \
+        QT_QPA_PLATFORM=offscreen bianmin counter --screenshot /tmp/counter.png \
+        --screenshot-after 1 >/dev/null 2>"$root/tmp/counter.err" || status=$?
+    if [ "$status" != 1 ] || [ ! -s "$root/tmp/counter.png" ]; then
+        echo "   the counter did not open as xiaoli (exit $status):" >&2
+        cat "$root/tmp/counter.err" >&2
+        return 1
+    fi
+    echo "   xiaoli opened the counter of window 1 (no station in the root: exit 1, screen drawn)"
+}
+
 store_ok() { in_root bianmin store check >/dev/null && echo "   store check: ok"; }
 backups() { in_root ls /var/lib/bianmin/backups; }
 
@@ -195,6 +235,7 @@ step "bianmin store check" in_root bianmin store check
 step "Qt offscreen + imaging imports" qt_offscreen
 step "Qt platform plugins (ldd)" qt_platforms
 step "bianmin setup: a kiosk PC" setup_kiosk
+step "bianmin setup: a counter PC" setup_counter
 step "renumber the package (+next1)" renumber
 step "upgrade to +next1" install_deb /tmp/next.deb
 step "store after the upgrade" store_ok
@@ -207,7 +248,8 @@ step "purge (the site's data stays)" in_root apt-get purge -y -qq bianmin
 in_root test -f /var/lib/bianmin/store.sqlite
 echo "   /var/lib/bianmin/store.sqlite is still there"
 in_root test ! -e /etc/bianmin/kiosk.env
-echo "   /etc/bianmin/kiosk.env (the screen's token) is gone"
+in_root test ! -e /etc/bianmin/counter.env
+echo "   /etc/bianmin/kiosk.env and counter.env (the screens' tokens) are gone"
 
 total=$(echo "$(now) $began" | awk '{printf "%.0f", $1 - $2}')
 echo

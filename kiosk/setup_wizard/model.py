@@ -9,9 +9,11 @@ writes the file. Blocking methods are called off the GUI thread (the wizard's ru
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import logging
 import os
+import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -31,6 +33,7 @@ from . import county, services
 from .config_file import answers_of, checked, file_text, merged, read_existing, write_config
 from .device_tests import CameraPreview, open_preview, role_words, run_test
 from .ports import (
+    COUNTER_MODES,
     DEFAULT_TIMEZONE,
     ROLES,
     SCREENS,
@@ -77,6 +80,10 @@ STATION_URL_RULE = ("站点服务地址形如 http://192.168.1.10:8470 / the sta
 HINT_PAIR = ("在站点服务所在电脑上运行 bianmin station pair --role <屏幕>，10 分钟内填入新配对码 / "
              "Run bianmin station pair --role <screen> on the station's PC and enter the new "
              "code within 10 minutes")
+WINDOW_PATTERN = r"[0-9]{1,3}"
+"""As ``bianmin counter --window`` takes it."""
+USER_PATTERN = r"[a-z_][a-z0-9_.-]{0,31}"
+"""A login name as useradd(8) takes it on Debian."""
 HINT_WRITE = ("用有权限的用户运行（如 sudo），或用 --config 指定文件 / Run it as a user who may "
               "write there (e.g. with sudo), or name the file with --config")
 
@@ -93,16 +100,23 @@ class SetupModel:
     :param systemctl: switches this PC's units (default: the real ``systemctl``).
     :param etc_dir: where the screens' env files go (default: the configuration's folder,
         ``/etc/bianmin`` on an installed PC, where the units look).
+    :param join_group: adds a counter PC's desktop account to the group ``bianmin``
+        (default: :func:`~.services.join_group`, with gpasswd).
+    :param environ: where ``SUDO_USER`` is looked up (the desktop account offered).
     """
 
     def __init__(self, config_path: Path, data_dir: Path, *,
                  discover: Callable[[], list[Detected]] | None = None,
                  cameras: Callable[[], list[tuple[str, str]]] | None = None,
                  inputs: Callable[[], list[str]] | None = None,
-                 systemctl: Systemctl | None = None, etc_dir: Path | None = None):
+                 systemctl: Systemctl | None = None, etc_dir: Path | None = None,
+                 join_group: Callable[[str], Outcome] = services.join_group,
+                 environ: Mapping[str, str] = os.environ):
         self.config_path = Path(config_path)
         self.data_dir = Path(data_dir)
         self.systemctl = systemctl or Systemctl()
+        self.join_group = join_group  # a counter PC's desktop account joins bianmin
+        self._environ = environ
         self.etc_dir = Path(etc_dir) if etc_dir is not None else self.config_path.parent
         self.base, self.load_problem = read_existing(self.config_path)
         self.existed = self.config_path.exists() and not self.load_problem
@@ -130,6 +144,9 @@ class SetupModel:
         hub = self._enrolled[1] if self._enrolled else ""
         found = answers_of(self.base, hub)
         pc = services.current_pc(self.systemctl, self.etc_dir)
+        if not pc.desktop_user:  # who typed sudo: the desktop account, on a counter PC
+            sudo_user = self._environ.get("SUDO_USER", "")
+            pc = dataclasses.replace(pc, desktop_user="" if sudo_user == "root" else sudo_user)
         default = SiteSection()
         if (self.base.site.code, self.base.site.name) == (default.code, default.name):
             # a new site, or a file that never named one: nothing of the demo site's identity
@@ -172,7 +189,9 @@ class SetupModel:
         if code and not (len(code) == 8 and code.isdigit()):
             problems.append(Problem("pc.pair_code", "配对码是 8 位数字 / the pairing code is "
                                                     "8 digits"))
-        if (url and not code and pc.screen in services.SCREEN_UNITS
+        if pc.screen == "counter":
+            problems += _counter_problems(pc)
+        if (url and not code and pc.screen in services.TOKEN_SCREENS
                 and not self._kept_token(pc)):
             problems.append(Problem("pc.pair_code", "请填写配对码：在站点服务所在电脑上运行 "
                                     f"bianmin station pair --role {pc.screen} / Enter the "
@@ -327,10 +346,12 @@ class SetupModel:
         plan = services.plan_for(pc, self.etc_dir)
         outcomes = []
         if plan.env_file is not None:
-            outcomes.append(self._screen_token(pc, plan.env_file))
+            outcomes.append(self._screen_token(pc, plan))
         root = os.geteuid() == 0
         if root:
             services.hand_over(self.data_dir)
+            if plan.desktop_user:
+                outcomes.append(self.join_group(plan.desktop_user))
         if not all(self.systemctl.installed(u) for u in (*plan.enable, *plan.disable)):
             outcomes += self.systemctl.apply(plan)  # says the package is not installed
         elif not root:
@@ -346,7 +367,7 @@ class SetupModel:
     def _kept_token(self, pc: PcAnswers) -> str:
         """The token this PC's screen already has for the same station, or "" (then a new
         one is needed)."""
-        if pc.screen not in services.SCREEN_UNITS:
+        if pc.screen not in services.TOKEN_SCREENS:
             return ""
         env = services.read_env(self.etc_dir / f"{pc.screen}.env")
         token = env.get("BIANMIN_TOKEN", "")
@@ -366,9 +387,12 @@ class SetupModel:
         except Exception:  # no store yet, a damaged store: a new token is made instead
             return None
 
-    def _screen_token(self, pc: PcAnswers, env_file: Path) -> Outcome:
+    def _screen_token(self, pc: PcAnswers, plan: services.Plan) -> Outcome:
         """The screen's token in its env file: kept when it still works, else a new one (from
-        this PC's store, or the other station's pairing code)."""
+        this PC's store, or the other station's pairing code); a counter's window and mode
+        beside it."""
+        assert plan.env_file is not None
+        env_file = plan.env_file
         url = pc.station_url.strip().rstrip("/")
         token = "" if pc.pair_code.strip() else self._kept_token(pc)
         kept = bool(token)
@@ -379,7 +403,11 @@ class SetupModel:
                 return made
             token = made
         try:
-            services.write_env(env_file, {"BIANMIN_TOKEN": token, "BIANMIN_STATION": url})
+            counter = ({"BIANMIN_WINDOW": pc.window.strip(),
+                        "BIANMIN_COUNTER_MODE": pc.counter_mode} if pc.screen == "counter"
+                       else {})
+            services.write_env(env_file, {"BIANMIN_TOKEN": token, "BIANMIN_STATION": url,
+                                          **counter}, plan.env_mode)
         except OSError as exc:
             return Outcome(False, f"无法写入 {env_file} / Cannot write {env_file}: "
                            f"{exc.strerror or exc}", HINT_WRITE)
@@ -424,6 +452,22 @@ def _hub_accepts(code: str) -> bool:
     except ValidationError as exc:
         return not any(error["loc"] == ("site",) for error in exc.errors())
     return True
+
+
+def _counter_problems(pc: PcAnswers) -> list[Problem]:
+    problems = []
+    if not re.fullmatch(WINDOW_PATTERN, pc.window.strip()):
+        problems.append(Problem("pc.window", "窗口号是 1-3 位数字，如 3 / a window is numbered "
+                                             "with 1-3 digits, like 3"))
+    if pc.counter_mode not in COUNTER_MODES:
+        problems.append(Problem("pc.counter_mode", "工作方式只能是 " + "、".join(COUNTER_MODES)
+                                + " / the mode must be one of " + ", ".join(COUNTER_MODES)))
+    user = pc.desktop_user.strip()
+    if not re.fullmatch(USER_PATTERN, user) or user == "root":
+        problems.append(Problem("pc.desktop_user", "请填写窗口人员登录桌面的账号（不能是 root）/ "
+                                                   "Enter the account the clerk logs in to the "
+                                                   "desktop with (not root)"))
+    return problems
 
 
 def _is_http_url(url: str) -> bool:

@@ -26,9 +26,12 @@ ROLES = ("id_card_reader", "ticket_printer", "receipt_printer", "document_camera
 """The device roles of ``[devices.<role>]``, in the order the wizard lists them."""
 
 SITE_KINDS = ("township", "village")
-SCREENS = ("none", "kiosk", "display")
-"""What this PC shows: no screen of its own (the station's PC, a counter PC), the citizen's
-kiosk, or the hall display (kiosk/setup_wizard/services.py)."""
+SCREENS = ("none", "kiosk", "display", "counter")
+"""What this PC shows: no screen of its own (the station's PC), the citizen's kiosk, the
+hall display, or the counter screen a clerk or a village agent opens on the desktop
+(kiosk/setup_wizard/services.py)."""
+COUNTER_MODES = ("counter", "agent", "home_visit")
+"""``bianmin counter --mode``: a window of a centre, 帮办代办 at a village point, 上门服务."""
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
@@ -74,6 +77,12 @@ class PcAnswers:
     station_url: str = ""
     pair_code: str = ""
     kiosk_pin: str = ""
+    window: str = ""
+    """The counter's window number, as the station numbers it (a counter PC only)."""
+    counter_mode: str = "counter"
+    desktop_user: str = ""
+    """The desktop account the clerk or agent logs in with (a counter PC only): it joins
+    the group ``bianmin`` for the devices and the counter's token."""
 
 
 @dataclass(frozen=True)

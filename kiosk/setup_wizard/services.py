@@ -4,13 +4,17 @@ docs/setup.md "This PC").
 A Bianmin PC plays one of three parts, with the station either here or on another PC of the
 site's LAN:
 
-- ``none``: no screen of its own: the site's service PC, or a counter PC (the clerk starts
-  ``bianmin counter`` on the desktop);
+- ``none``: no screen of its own: the site's service PC;
 - ``kiosk``: the citizen's touchscreen, the unit ``bianmin-kiosk.service`` (cage on tty1);
-- ``display``: the hall display, the unit ``bianmin-display.service``.
+- ``display``: the hall display, the unit ``bianmin-display.service``;
+- ``counter``: the counter screen, which the clerk (or the village agent) opens on the
+  desktop (``bianmin-counter.desktop``, ``bianmin counter``); the desktop account joins the
+  group ``bianmin``, which udev gives the devices to.
 
 The screen units read their token and, when the station is elsewhere, its URL from
 ``/etc/bianmin/<screen>.env`` (root, 0600): that file is the only place the token is kept.
+The counter's ``counter.env`` also holds its window and mode, and is 0640 for the group
+``bianmin``: the clerk's own session reads it (``/usr/bin/bianmin counter``).
 The station and the sync daemon run where the station is (``bianmin-station.service``,
 ``bianmin-sync.service``, ``bianmin-purge.timer``) and are switched off on a PC whose
 screens use another PC's station.
@@ -23,8 +27,10 @@ touch files. No Qt.
 
 from __future__ import annotations
 
+import grp
 import logging
 import os
+import pwd
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,13 +47,17 @@ UNIT_DIRS = (Path("/etc/systemd/system"), Path("/usr/lib/systemd/system"),
 SITE_UNITS = ("bianmin-station.service", "bianmin-sync.service", "bianmin-purge.timer")
 """The units of the PC the station runs on (its store, its sync, its nightly purge)."""
 SCREEN_UNITS = {"kiosk": "bianmin-kiosk.service", "display": "bianmin-display.service"}
+TOKEN_SCREENS = (*SCREEN_UNITS, "counter")
+"""The parts whose screen needs a token of the station."""
 ALL_UNITS = (*SITE_UNITS, "bianmin-purge.service", *SCREEN_UNITS.values())
 """Every unit the package ships (packaging/systemd/)."""
 STATE_KEYS = ("LoadState", "UnitFileState", "ActiveState", "SubState", "Result", "NRestarts",
               "ActiveEnterTimestamp")
 """The properties of a unit's state a technician asks about (systemctl show)."""
 ENV_MODE = 0o600
-ENV_KEYS = ("BIANMIN_TOKEN", "BIANMIN_STATION")
+COUNTER_ENV_MODE = 0o640
+GROUP = "bianmin"
+ENV_KEYS = ("BIANMIN_TOKEN", "BIANMIN_STATION", "BIANMIN_WINDOW", "BIANMIN_COUNTER_MODE")
 """The keys the wizard writes; any other line of the file (``BIANMIN_KIOSK_ARGS=``, a
 comment) is the technician's and stays as it was."""
 SYSTEMD_RUNNING = Path("/run/systemd/system")
@@ -75,6 +85,9 @@ class Plan:
     disable: tuple[str, ...]
     env_file: Path | None
     screen: str
+    env_mode: int = ENV_MODE
+    desktop_user: str = ""
+    """The account to add to :data:`GROUP` ("" for none)."""
 
 
 def plan_for(pc: PcAnswers, etc_dir: Path = ETC_DIR) -> Plan:
@@ -83,6 +96,9 @@ def plan_for(pc: PcAnswers, etc_dir: Path = ETC_DIR) -> Plan:
     enable = (SITE_UNITS if here else ()) + ((screen_unit,) if screen_unit else ())
     disable = (() if here else SITE_UNITS) + tuple(
         unit for screen, unit in SCREEN_UNITS.items() if screen != pc.screen)
+    if pc.screen == "counter":
+        return Plan(enable, disable, etc_dir / "counter.env", pc.screen, COUNTER_ENV_MODE,
+                    pc.desktop_user.strip())
     env_file = etc_dir / f"{pc.screen}.env" if screen_unit else None
     return Plan(enable, disable, env_file, pc.screen)
 
@@ -121,8 +137,9 @@ def env_text(old: str, values: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_env(path: Path, values: Mapping[str, str]) -> None:
-    """Set the wizard's keys in ``path`` atomically, mode 0600 (it holds a token).
+def write_env(path: Path, values: Mapping[str, str], mode: int = ENV_MODE) -> None:
+    """Set the wizard's keys in ``path`` atomically, mode 0600 (it holds a token); with
+    ``mode`` 0640, the group :data:`GROUP` (when it exists and we may give it).
 
     :raises OSError: the folder cannot be written.
     """
@@ -131,7 +148,46 @@ def write_env(path: Path, values: Mapping[str, str]) -> None:
     except FileNotFoundError:
         old = ""
     path.parent.mkdir(parents=True, exist_ok=True)
-    replace_atomically(path, env_text(old, values), ENV_MODE)
+    group = _gid(GROUP) if mode & 0o070 else None
+    replace_atomically(path, env_text(old, values), mode, group)
+
+
+def _gid(name: str) -> int | None:
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        return None
+
+
+def join_group(user: str, run: Run = run_command, *,
+               group_of: Callable[[str], grp.struct_group] = grp.getgrnam,
+               user_of: Callable[[str], pwd.struct_passwd] = pwd.getpwnam) -> Outcome:
+    """Add ``user`` to :data:`GROUP` (gpasswd(1)), for the devices and the counter's token.
+    Already a member: nothing to do."""
+    try:
+        members = group_of(GROUP).gr_mem
+    except KeyError:
+        return Outcome(False, f"没有用户组 {GROUP} / There is no group {GROUP}",
+                       "安装软件包后再运行 bianmin setup / Install the package, then run "
+                       "bianmin setup again")
+    try:
+        user_of(user)
+    except KeyError:
+        return Outcome(False, f"没有用户 {user} / There is no user {user}",
+                       "填写窗口人员登录桌面用的账号 / Enter the account the clerk logs in "
+                       "to the desktop with")
+    if user in members:
+        return Outcome(True, f"{user} 已在用户组 {GROUP} 中 / {user} is in the group {GROUP}")
+    try:
+        finished = run(["gpasswd", "--add", user, GROUP])
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Outcome(False, f"gpasswd: {exc}", HINT_GROUP)
+    if finished.returncode != 0:
+        why = (finished.stderr or finished.stdout or "").strip().splitlines()
+        return Outcome(False, "gpasswd 失败 / failed: "
+                       + (why[0] if why else f"exit {finished.returncode}"), HINT_GROUP)
+    return Outcome(True, f"{user} 已加入用户组 {GROUP}，重新登录桌面后生效 / {user} joined the "
+                   f"group {GROUP}; it takes effect at the next desktop login")
 
 
 # -- the data directory's owner -------------------------------------------------------------------
@@ -267,6 +323,8 @@ def parse_show(text: str) -> dict[str, dict[str, str]]:
 
 HINT_SYSTEMCTL = ("查看 journalctl -u <单元> 和 bianmin doctor list / See journalctl -u <unit> "
                   "and bianmin doctor list")
+HINT_GROUP = (f"用 root 运行 gpasswd --add <用户> {GROUP} / As root, run gpasswd --add <user> "
+              f"{GROUP}")
 HINT_ROOT = ("用 sudo bianmin setup 运行向导，它会启用并启动服务 / Run the wizard as sudo bianmin "
              "setup: it switches the services on")
 
@@ -278,4 +336,9 @@ def current_pc(systemctl: Systemctl, etc_dir: Path = ETC_DIR) -> PcAnswers:
         if systemctl.installed(unit) and systemctl.enabled(unit):
             env = read_env(etc_dir / f"{screen}.env")
             return PcAnswers(screen=screen, station_url=env.get("BIANMIN_STATION", ""))
+    env = read_env(etc_dir / "counter.env")
+    if env.get("BIANMIN_TOKEN"):
+        return PcAnswers(screen="counter", station_url=env.get("BIANMIN_STATION", ""),
+                         window=env.get("BIANMIN_WINDOW", ""),
+                         counter_mode=env.get("BIANMIN_COUNTER_MODE", "counter"))
     return PcAnswers()

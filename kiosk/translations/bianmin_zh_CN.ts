@@ -1958,8 +1958,8 @@
         <translation>本机用途</translation>
     </message>
     <message>
-        <source>No screen of its own (the station&apos;s PC, or a counter PC)</source>
-        <translation>不带屏幕（站点服务电脑或窗口电脑）</translation>
+        <source>No screen of its own (the station&apos;s PC)</source>
+        <translation>不带屏幕（站点服务电脑）</translation>
     </message>
     <message>
         <source>The citizens&apos; self-service kiosk</source>
@@ -1968,6 +1968,42 @@
     <message>
         <source>The hall display</source>
         <translation>大厅显示屏</translation>
+    </message>
+    <message>
+        <source>The counter screen (a clerk, or the village agent)</source>
+        <translation>窗口受理（窗口人员或村代办员）</translation>
+    </message>
+    <message>
+        <source>Window number</source>
+        <translation>窗口号</translation>
+    </message>
+    <message>
+        <source>As the station numbers the windows, e.g. 1.</source>
+        <translation>按站点的窗口编号填写，如 1。</translation>
+    </message>
+    <message>
+        <source>Way of working</source>
+        <translation>工作方式</translation>
+    </message>
+    <message>
+        <source>A window of the centre</source>
+        <translation>服务中心窗口</translation>
+    </message>
+    <message>
+        <source>Agent service at a village point (works offline)</source>
+        <translation>村代办点帮办代办（可离线）</translation>
+    </message>
+    <message>
+        <source>Home visits (works offline)</source>
+        <translation>上门服务（可离线）</translation>
+    </message>
+    <message>
+        <source>Desktop account</source>
+        <translation>桌面账号</translation>
+    </message>
+    <message>
+        <source>The account the clerk logs in to the desktop with: it is given the devices and the counter&apos;s token (from the next login).</source>
+        <translation>窗口人员登录桌面用的账号：它将获得设备和窗口令牌的使用权（下次登录起生效）。</translation>
     </message>
     <message>
         <source>Station</source>

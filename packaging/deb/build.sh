@@ -107,6 +107,8 @@ done
 install -D -m 0644 "$here/../udev/70-bianmin.rules" "$stage/lib/udev/rules.d/70-bianmin.rules"
 install -D -m 0644 "$here/../sysusers.d/bianmin.conf" "$stage/usr/lib/sysusers.d/bianmin.conf"
 install -D -m 0644 "$here/../tmpfiles.d/bianmin.conf" "$stage/usr/lib/tmpfiles.d/bianmin.conf"
+install -D -m 0644 "$here/../desktop/bianmin-counter.desktop" \
+    "$stage/usr/share/applications/bianmin-counter.desktop"
 mkdir -p "$stage/etc/bianmin"
 PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m kiosk.cli config defaults \
     > "$stage/etc/bianmin/site.toml"

@@ -174,3 +174,29 @@ def test_purge_keeps_the_sites_data_unless_asked() -> None:
                 and "bianmin-kiosk" not in line]
     assert removals and all(
         'BIANMIN_PURGE_DATA:-}" = yes' in purge[: purge.index(line)] for line in removals)
+
+
+DESKTOP = PACKAGING / "desktop" / "bianmin-counter.desktop"
+
+
+def test_the_counter_desktop_entry_is_valid_and_opens_the_counter() -> None:
+    """The clerk opens the counter from the desktop's menu (docs/setup.md, This PC): the
+    entry passes desktop-file-validate, is named in Chinese first, and runs the wrapper's
+    ``bianmin counter``, which takes the window and the token from counter.env."""
+    import configparser
+
+    validate = shutil.which("desktop-file-validate")
+    assert validate, "desktop-file-validate is missing: sh packaging/system-deps.sh installs it"
+    checked = subprocess.run([validate, str(DESKTOP)], capture_output=True, text=True,
+                             check=False)
+    assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]  # keys keep their case
+    entry.read(DESKTOP, encoding="utf-8")
+    section = entry["Desktop Entry"]
+    assert section["Exec"] == "bianmin counter"
+    assert section["Name[zh_CN]"] == "便民窗口受理"
+    assert section["Terminal"] == "false"
+    build = (DEB / "build.sh").read_text("utf-8")
+    assert "usr/share/applications/bianmin-counter.desktop" in build
+

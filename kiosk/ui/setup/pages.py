@@ -131,10 +131,23 @@ class SitePage(Page):
     PC_NOTE = QT_TRANSLATE_NOOP("SetupSite", "What this PC shows, and where the site's station "
                                              "runs. A village point runs everything on one PC.")
     SCREEN = QT_TRANSLATE_NOOP("SetupSite", "This PC shows")
-    NO_SCREEN = QT_TRANSLATE_NOOP("SetupSite", "No screen of its own (the station's PC, or a "
-                                               "counter PC)")
+    NO_SCREEN = QT_TRANSLATE_NOOP("SetupSite", "No screen of its own (the station's PC)")
     KIOSK_SCREEN = QT_TRANSLATE_NOOP("SetupSite", "The citizens' self-service kiosk")
     DISPLAY_SCREEN = QT_TRANSLATE_NOOP("SetupSite", "The hall display")
+    COUNTER_SCREEN = QT_TRANSLATE_NOOP("SetupSite", "The counter screen (a clerk, or the "
+                                                    "village agent)")
+    WINDOW = QT_TRANSLATE_NOOP("SetupSite", "Window number")
+    WINDOW_NOTE = QT_TRANSLATE_NOOP("SetupSite", "As the station numbers the windows, e.g. 1.")
+    COUNTER_MODE = QT_TRANSLATE_NOOP("SetupSite", "Way of working")
+    MODE_COUNTER = QT_TRANSLATE_NOOP("SetupSite", "A window of the centre")
+    MODE_AGENT = QT_TRANSLATE_NOOP("SetupSite", "Agent service at a village point (works "
+                                                "offline)")
+    MODE_HOME = QT_TRANSLATE_NOOP("SetupSite", "Home visits (works offline)")
+    DESKTOP_USER = QT_TRANSLATE_NOOP("SetupSite", "Desktop account")
+    DESKTOP_USER_NOTE = QT_TRANSLATE_NOOP("SetupSite", "The account the clerk logs in to the "
+                                                       "desktop with: it is given the devices "
+                                                       "and the counter's token (from the "
+                                                       "next login).")
     STATION = QT_TRANSLATE_NOOP("SetupSite", "Station")
     STATION_HERE = QT_TRANSLATE_NOOP("SetupSite", "Runs on this PC")
     STATION_ELSEWHERE = QT_TRANSLATE_NOOP("SetupSite", "Runs on another PC of this site")
@@ -205,7 +218,8 @@ class SitePage(Page):
         grid.addWidget(wrapped(self.text(self.PC_NOTE), "second", self.panel), row + 1, 0, 1, 2)
         self.screen = self._choices("pc_screen", [(self.NO_SCREEN, "none"),
                                                   (self.KIOSK_SCREEN, "kiosk"),
-                                                  (self.DISPLAY_SCREEN, "display")], pc.screen)
+                                                  (self.DISPLAY_SCREEN, "display"),
+                                                  (self.COUNTER_SCREEN, "counter")], pc.screen)
         self.station_where = self._choices("pc_station", [(self.STATION_HERE, "here"),
                                                           (self.STATION_ELSEWHERE, "elsewhere")],
                                            "elsewhere" if pc.station_url else "here")
@@ -225,6 +239,20 @@ class SitePage(Page):
         self.errors["pc.kiosk_pin"] = field(self, grid, row + 6, self.KIOSK_PIN,
                                             self.kiosk_pin, self.KIOSK_PIN_NOTE)
         self.pin_row = [grid.itemAtPosition(row + 6, column) for column in (0, 1)]
+        self.window_number = self._line("pc_window", pc.window, 3)
+        self.window_number.setInputMethodHints(QtCore.Qt.InputMethodHint.ImhDigitsOnly)
+        self.counter_mode = self._choices("pc_counter_mode", [
+            (self.MODE_COUNTER, "counter"), (self.MODE_AGENT, "agent"),
+            (self.MODE_HOME, "home_visit")], pc.counter_mode)
+        self.desktop_user = self._line("pc_desktop_user", pc.desktop_user, 32)
+        self.errors["pc.window"] = field(self, grid, row + 7, self.WINDOW, self.window_number,
+                                         self.WINDOW_NOTE)
+        self.errors["pc.counter_mode"] = field(self, grid, row + 8, self.COUNTER_MODE,
+                                               self.counter_mode)
+        self.errors["pc.desktop_user"] = field(self, grid, row + 9, self.DESKTOP_USER,
+                                               self.desktop_user, self.DESKTOP_USER_NOTE)
+        self.counter_rows = [grid.itemAtPosition(r, column) for r in range(row + 7, row + 10)
+                             for column in (0, 1)]
         self.url_row = [grid.itemAtPosition(row + 4, column) for column in (0, 1)]
         self.code_row = [grid.itemAtPosition(row + 5, column) for column in (0, 1)]
         self.screen.currentIndexChanged.connect(self._show_remote)
@@ -251,6 +279,8 @@ class SitePage(Page):
             _set_visible(item, needs_code)
         for item in self.pin_row:
             _set_visible(item, self.screen.currentData() == "kiosk")
+        for item in self.counter_rows:
+            _set_visible(item, self.screen.currentData() == "counter")
 
     def collect_pc(self) -> PcAnswers:
         elsewhere = self.station_where.currentData() == "elsewhere"
@@ -259,7 +289,10 @@ class SitePage(Page):
                          pair_code=self.pair_code.text().strip()
                          if elsewhere and self.screen.currentData() != "none" else "",
                          kiosk_pin=self.kiosk_pin.text().strip()
-                         if self.screen.currentData() == "kiosk" else "")
+                         if self.screen.currentData() == "kiosk" else "",
+                         window=self.window_number.text().strip(),
+                         counter_mode=str(self.counter_mode.currentData()),
+                         desktop_user=self.desktop_user.text().strip())
 
     def _line(self, name: str, value: str, length: int) -> QtWidgets.QLineEdit:
         edit = QtWidgets.QLineEdit(value, self.panel)
@@ -570,7 +603,7 @@ class SummaryPage(Page):
         else:
             lines.append(self.text(self.NO_DEVICES))
         screens = {"none": SitePage.NO_SCREEN, "kiosk": SitePage.KIOSK_SCREEN,
-                   "display": SitePage.DISPLAY_SCREEN}
+                   "display": SitePage.DISPLAY_SCREEN, "counter": SitePage.COUNTER_SCREEN}
         pc = answers.pc
         lines.append(look.fill(self.context, self.PC_LINE,
                                look.two(SitePage.context, screens.get(pc.screen, pc.screen)),

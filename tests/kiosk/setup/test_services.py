@@ -255,3 +255,75 @@ def test_the_kiosk_pin_is_written_as_its_hash_and_kept_when_left_empty(
     other = make_model(tmp_path / "other.toml")
     assert other.write(site_answers(PcAnswers(screen="display", kiosk_pin="135790"))).ok
     assert load_config(tmp_path / "other.toml").kiosk.unlock_pin_hash == ""
+
+
+def test_a_counter_pc_gets_its_window_mode_and_token_and_the_clerk_joins_the_group(
+        make_model: Any, rooted: RootedSystemctl, tmp_path: Path) -> None:
+    """gpasswd is not run here: it would change this machine's /etc/group (make deb-check
+    runs the real one in its Debian root); the model is handed a recorder instead."""
+    joined: list[str] = []
+
+    def join(user: str) -> Any:
+        joined.append(user)
+        return services.Outcome(True, f"{user} joined")
+
+    model = make_model(systemctl=rooted.systemctl(), etc_dir=tmp_path / "etc",
+                       join_group=join, environ={"SUDO_USER": "xiaoli"})
+    assert model.answers().pc.desktop_user == "xiaoli"  # who typed sudo
+    bad = site_answers(PcAnswers(screen="counter", window="abc", counter_mode="x",
+                                 desktop_user="root"))
+    assert sorted(p.key for p in model.validate(bad)) == ["pc.counter_mode",
+                                                          "pc.desktop_user", "pc.window"]
+    answers = site_answers(PcAnswers(screen="counter", window="2", counter_mode="agent",
+                                     desktop_user="xiaoli"))
+    assert model.write(answers).ok
+    outcomes = model.apply(answers)
+    env_file = tmp_path / "etc" / "counter.env"
+    env = services.read_env(env_file)
+    assert env["BIANMIN_WINDOW"] == "2" and env["BIANMIN_COUNTER_MODE"] == "agent"
+    assert model._local_role(env["BIANMIN_TOKEN"]) == "counter"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o640  # the clerk's session reads it
+    if os.geteuid() == 0:
+        assert all(o.ok for o in outcomes), outcomes
+        assert joined == ["xiaoli"]
+        assert "bianmin-kiosk.service" not in rooted.enabled()  # no screen unit for a counter
+        assert "bianmin-station.service" in rooted.enabled()
+    # running again: the part, the window and the mode are found again
+    again = make_model(systemctl=rooted.systemctl(), etc_dir=tmp_path / "etc",
+                       join_group=join, environ={})
+    assert again.answers().pc == PcAnswers(screen="counter", window="2",
+                                           counter_mode="agent")
+
+
+def test_joining_the_group_says_what_happened() -> None:
+    import grp
+    import pwd
+
+    calls: list[list[str]] = []
+
+    def run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        calls.append(list(argv))
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    group = grp.struct_group(("bianmin", "x", 998, ["wang"]))
+    user = pwd.struct_passwd(("xiaoli", "x", 1001, 1001, "", "/home/xiaoli", "/bin/bash"))
+
+    def no_such(name: str) -> Any:
+        raise KeyError(name)
+
+    done = services.join_group("xiaoli", run, group_of=lambda _: group, user_of=lambda _: user)
+    assert done.ok and "next desktop login" in done.words
+    assert calls == [["gpasswd", "--add", "xiaoli", "bianmin"]]
+    member = services.join_group("wang", run, group_of=lambda _: group, user_of=lambda _: user)
+    assert member.ok and len(calls) == 1  # already in: gpasswd is not run
+    nobody = services.join_group("ghost", run, group_of=lambda _: group, user_of=no_such)
+    assert not nobody.ok and "no user ghost" in nobody.words
+    no_group = services.join_group("xiaoli", run, group_of=no_such, user_of=lambda _: user)
+    assert not no_group.ok and "no group bianmin" in no_group.words
+
+    def refusing(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(argv, 3, "", "gpasswd: cannot lock /etc/group\n")
+
+    failed = services.join_group("xiaoli", refusing, group_of=lambda _: group,
+                                 user_of=lambda _: user)
+    assert not failed.ok and "cannot lock /etc/group" in failed.words

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from kiosk.config import load_config
 from kiosk.setup_cli import setup
 from kiosk.setup_wizard import services
+from kiosk.setup_wizard.ports import PcAnswers
 from kiosk.translations import update
 from kiosk.ui.counter import look
 from kiosk.ui.kiosk.lock import pin_matches
@@ -174,6 +175,34 @@ def test_a_kiosk_pc_is_chosen_on_the_first_page_and_switched_on_after_the_write(
         window.close()
         window.deleteLater()
     assert pin_matches("24681", load_config(tmp_path / "site.toml").kiosk.unlock_pin_hash)
+
+
+def test_a_counter_pc_asks_its_window_mode_and_desktop_account(
+        qapp: Any, make_model: Any) -> None:
+    window = SetupWindow(make_model(environ={"SUDO_USER": "xiaoli"}), ask_before_quit=False)
+    window.resize(*look.SCREEN)
+    window.show()
+    site = window.site
+    try:
+        assert not site.window_number.isVisible()
+        site.code.setText("XC-0101")
+        site.name.setText("西村便民服务站")
+        site.screen.setCurrentIndex(site.screen.findData("counter"))
+        assert site.window_number.isVisible() and site.desktop_user.isVisible()
+        assert not site.kiosk_pin.isVisible()
+        assert site.desktop_user.text() == "xiaoli"  # who typed sudo
+        window.next_button.click()
+        assert window.index == 0 and "1-3 digits" in site.errors["pc.window"].text()
+        site.window_number.setText("2")
+        site.counter_mode.setCurrentIndex(site.counter_mode.findData("agent"))
+        window.next_button.click()
+        assert window.index == 1
+        assert window.answers().pc == PcAnswers(screen="counter", window="2",
+                                                counter_mode="agent", desktop_user="xiaoli")
+    finally:
+        window.shut_down()
+        window.close()
+        window.deleteLater()
 
 
 def test_run_again_the_pages_start_from_the_file(qapp: Any, make_model: Any,

@@ -347,6 +347,16 @@ class SetupModel:
         outcomes = []
         if plan.env_file is not None:
             outcomes.append(self._screen_token(pc, plan))
+        for other in services.TOKEN_SCREENS:  # a part this PC no longer plays keeps no token
+            stale = self.etc_dir / f"{other}.env"
+            if other != pc.screen and stale.exists():
+                try:
+                    stale.unlink()
+                    outcomes.append(Outcome(True, f"已删除不再使用的 {stale} / Removed {stale}, "
+                                                  "no longer used"))
+                except OSError as exc:
+                    outcomes.append(Outcome(False, f"无法删除 {stale} / Cannot remove {stale}: "
+                                                   f"{exc.strerror or exc}", HINT_WRITE))
         root = os.geteuid() == 0
         if root:
             services.hand_over(self.data_dir)

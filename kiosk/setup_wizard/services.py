@@ -70,7 +70,8 @@ Run = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 def run_command(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     """The real runner: ``argv`` with its output kept, within :data:`TIMEOUT_S`."""
-    # the argv is the wizard's own (systemctl and unit names), never the technician's text
+    # argv lists, never a shell: systemctl with unit names, gpasswd with a login name that
+    # the model checked against USER_PATTERN
     return subprocess.run(list(argv), capture_output=True, text=True,  # noqa: S603
                           timeout=TIMEOUT_S, check=False)
 

@@ -277,7 +277,10 @@ def test_a_counter_pc_gets_its_window_mode_and_token_and_the_clerk_joins_the_gro
     answers = site_answers(PcAnswers(screen="counter", window="2", counter_mode="agent",
                                      desktop_user="xiaoli"))
     assert model.write(answers).ok
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "kiosk.env").write_text("BIANMIN_TOKEN=old-kiosk-token\n")
     outcomes = model.apply(answers)
+    assert not (tmp_path / "etc" / "kiosk.env").exists()  # the part it played before
     env_file = tmp_path / "etc" / "counter.env"
     env = services.read_env(env_file)
     assert env["BIANMIN_WINDOW"] == "2" and env["BIANMIN_COUNTER_MODE"] == "agent"

@@ -33,6 +33,14 @@ def add_token(conn: sqlite3.Connection, token: str, role: str, now: dt.datetime)
                  (token_hash(token), role, iso(now)))
 
 
+def revoke(conn: sqlite3.Connection, token: str, now: dt.datetime) -> bool:
+    """The token no longer opens the station (a screen that was set up for another part).
+    False when the store never knew it or it was revoked already."""
+    done = conn.execute("UPDATE station_tokens SET revoked_at = ? WHERE token_hash = ?"
+                        " AND revoked_at IS NULL", (iso(now), token_hash(token)))
+    return done.rowcount > 0
+
+
 def role_of(store: Store, token: str) -> str | None:
     rows = store.query("SELECT role FROM station_tokens WHERE token_hash = ?"
                        " AND revoked_at IS NULL", [token_hash(token)])

@@ -348,15 +348,8 @@ class SetupModel:
         if plan.env_file is not None:
             outcomes.append(self._screen_token(pc, plan))
         for other in services.TOKEN_SCREENS:  # a part this PC no longer plays keeps no token
-            stale = self.etc_dir / f"{other}.env"
-            if other != pc.screen and stale.exists():
-                try:
-                    stale.unlink()
-                    outcomes.append(Outcome(True, f"已删除不再使用的 {stale} / Removed {stale}, "
-                                                  "no longer used"))
-                except OSError as exc:
-                    outcomes.append(Outcome(False, f"无法删除 {stale} / Cannot remove {stale}: "
-                                                   f"{exc.strerror or exc}", HINT_WRITE))
+            if other != pc.screen and (self.etc_dir / f"{other}.env").exists():
+                outcomes.append(self._give_up(self.etc_dir / f"{other}.env"))
         root = os.geteuid() == 0
         if root:
             services.hand_over(self.data_dir)
@@ -373,6 +366,33 @@ class SetupModel:
         else:
             outcomes += self.systemctl.apply(plan)
         return outcomes
+
+    def _give_up(self, stale: Path) -> Outcome:
+        """Remove the env file of a part this PC no longer plays; its token, when this PC's
+        store made it, no longer opens the station (another PC's station keeps its own)."""
+        env = services.read_env(stale)
+        try:
+            stale.unlink()
+        except OSError as exc:
+            return Outcome(False, f"无法删除 {stale} / Cannot remove {stale}: "
+                           f"{exc.strerror or exc}", HINT_WRITE)
+        revoked = (not env.get("BIANMIN_STATION") and bool(env.get("BIANMIN_TOKEN"))
+                   and self._revoke(env["BIANMIN_TOKEN"]))
+        if revoked:
+            return Outcome(True, f"已删除不再使用的 {stale}，其令牌已作废 / Removed {stale}, no "
+                                 "longer used; its token no longer opens the station")
+        return Outcome(True, f"已删除不再使用的 {stale} / Removed {stale}, no longer used")
+
+    def _revoke(self, token: str) -> bool:
+        from kiosk.site_context import open_site
+        from offline_store import station_access
+
+        try:
+            with open_site(self.data_dir, self.base) as site, site.store.write() as conn:
+                return station_access.revoke(conn, token, site.clock.now())
+        except Exception:  # no store here: nothing to revoke
+            log.warning("setup: could not revoke an old screen token in %s", self.data_dir)
+            return False
 
     def _kept_token(self, pc: PcAnswers) -> str:
         """The token this PC's screen already has for the same station, or "" (then a new

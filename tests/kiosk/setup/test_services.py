@@ -185,6 +185,13 @@ def test_a_kiosk_on_the_stations_pc_gets_a_token_that_the_store_knows(
     outcomes = again.apply(again.answers())
     assert "kept" in outcomes[0].words
     assert services.read_env(tmp_path / "etc" / "kiosk.env") == env
+    # the PC becomes the hall display: the kiosk's token goes, and no longer opens the station
+    outcomes = again.apply(site_answers(PcAnswers(screen="display")))
+    assert any("its token no longer opens the station" in o.words for o in outcomes), outcomes
+    assert not (tmp_path / "etc" / "kiosk.env").exists()
+    assert again._local_role(env["BIANMIN_TOKEN"]) is None
+    assert again._local_role(services.read_env(tmp_path / "etc" / "display.env")[
+        "BIANMIN_TOKEN"]) == "display"
 
 
 def test_a_screen_of_another_pcs_station_pairs_with_its_code(

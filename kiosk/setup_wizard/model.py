@@ -344,9 +344,12 @@ class SetupModel:
             return [Outcome(False, "本机用途有误 / What this PC plays has problems: "
                             + _listed(problems), HINT_FIX)]
         plan = services.plan_for(pc, self.etc_dir)
-        outcomes = []
-        if plan.env_file is not None:
-            outcomes.append(self._screen_token(pc, plan))
+        token = self._screen_token(pc, plan) if plan.env_file is not None else None
+        outcomes = [token] if token is not None else []
+        if token is not None and not token.ok:  # the PC keeps playing its old part whole
+            return [*outcomes, Outcome(False, "屏幕没有令牌，本机其他设置未改动 / The screen has "
+                                              "no token, so nothing else on this PC was "
+                                              "changed", HINT_FIX)]
         for other in services.TOKEN_SCREENS:  # a part this PC no longer plays keeps no token
             if other != pc.screen and (self.etc_dir / f"{other}.env").exists():
                 outcomes.append(self._give_up(self.etc_dir / f"{other}.env"))
@@ -360,9 +363,6 @@ class SetupModel:
         elif not root:
             outcomes.append(Outcome(False, "只有 root 能启用服务，未启用 / Only root may switch "
                                     "the services on; nothing was switched", services.HINT_ROOT))
-        elif outcomes and not outcomes[0].ok:
-            outcomes.append(Outcome(False, "屏幕没有令牌，服务未改动 / The screen has no token, so "
-                                    "no service was switched", HINT_FIX))
         else:
             outcomes += self.systemctl.apply(plan)
         return outcomes

@@ -201,10 +201,15 @@ def test_a_screen_of_another_pcs_station_pairs_with_its_code(
     url = station_server.url
     without_code = site_answers(PcAnswers(screen="display", station_url=url))
     assert [p.key for p in model.validate(without_code)] == ["pc.pair_code"]
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "kiosk.env").write_text("BIANMIN_TOKEN=the-kiosk-it-was\n")
     wrong = site_answers(PcAnswers(screen="display", station_url=url, pair_code="00000000"))
-    [refused] = model.apply(wrong)[:1]
+    refused, unchanged = model.apply(wrong)
     assert not refused.ok and "Pairing failed" in refused.words
     assert "station pair" in refused.hint
+    # no token for the display: the PC stays the kiosk it was, token and units alike
+    assert not unchanged.ok and "nothing else on this PC was changed" in unchanged.words
+    assert (tmp_path / "etc" / "kiosk.env").exists() and rooted.enabled() == set()
     code = station_server.pair("display")
     outcomes = model.apply(site_answers(PcAnswers(screen="display", station_url=url,
                                                   pair_code=code)))

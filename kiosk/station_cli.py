@@ -1,7 +1,9 @@
-"""``bianmin station``: run the site service; pair a screen with it; print its OpenAPI spec.
+"""``bianmin station``: run the site service; pair a screen with it; list and revoke the
+screens' tokens; keep clerk accounts; print its OpenAPI spec.
 
-Output contracts are in docs/cli.md. Exit codes: 0 done; 2 the command could not do its job
-(bad configuration, store missing or damaged, the port taken, a usage error).
+Output contracts are in docs/cli.md. Exit codes: 0 done; 1 ``revoke`` found no single valid
+token with that id; 2 the command could not do its job (bad configuration, store missing or
+damaged, the port taken, a usage error).
 """
 
 from __future__ import annotations
@@ -266,5 +268,70 @@ def clerk_disable(data_dir: Path | None, config_path: Path | None, clerk_id: str
             except store.NoSuchClerk as exc:
                 _plain_exit("无法停用 / Cannot disable:", str(exc))
         _emit_clerk(done, as_json, "已停用 / Disabled")
+
+    run()
+
+
+# --- the screens' tokens (a lost or replaced screen) ---------------------------------------------
+
+
+@station.command("tokens")
+@_store_options
+@json_option
+def tokens(data_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
+    """令牌列表 / The screens' tokens, by id (never the token itself)."""
+    from offline_store import station_access
+
+    from .cli import plain_errors
+
+    @plain_errors
+    def run() -> None:
+        with _clerk_site(data_dir, config_path) as site:
+            made = station_access.tokens(site.store)
+        if as_json:
+            emit_json({"tokens": made})
+            return
+        for token in made:
+            state = (f"已作废 / revoked {token['revoked_at']}" if token["revoked_at"]
+                     else "有效 / valid")
+            click.echo(f"{token['id']}  {token['role']:<8} {token['created_at']}  {state}")
+        if not made:
+            click.echo("没有令牌 / No tokens (bianmin station pair makes one)")
+
+    run()
+
+
+@station.command("revoke")
+@click.argument("token_id", metavar="ID")
+@_store_options
+@json_option
+def revoke(token_id: str, data_dir: Path | None, config_path: Path | None,
+           as_json: bool) -> None:
+    """作废令牌 / Revoke a screen's token by its id (bianmin station tokens): a lost or
+    replaced screen no longer opens the station, within 30 s and without a restart."""
+    from offline_store import station_access
+
+    from .cli import plain_errors
+
+    @plain_errors
+    def run() -> None:
+        if not 4 <= len(token_id) <= station_access.TOKEN_ID_HEX or any(
+                c not in "0123456789abcdefABCDEF" for c in token_id):
+            _plain_exit("令牌编号不对 / The token id is refused:",
+                        f"编号是 bianmin station tokens 列出的 4-{station_access.TOKEN_ID_HEX} "
+                        f"位十六进制 / an id is 4 to {station_access.TOKEN_ID_HEX} hex digits "
+                        "as bianmin station tokens lists them")
+        with _clerk_site(data_dir, config_path) as site, site.store.write() as conn:
+            found = station_access.revoke_id(conn, token_id, site.clock.now())
+        if len(found) != 1:
+            why = ("没有这个有效令牌 / no valid token has this id" if not found else
+                   f"有 {len(found)} 个令牌以此开头，请多写几位 / {len(found)} tokens start "
+                   f"with it; give more digits: {', '.join(found)}")
+            click.echo(f"未作废 / Nothing revoked: {why}", err=True)
+            sys.exit(1)
+        if as_json:
+            emit_json({"revoked": found[0]})
+        else:
+            click.echo(f"已作废 / Revoked: {found[0]}")
 
     run()

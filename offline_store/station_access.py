@@ -41,6 +41,34 @@ def revoke(conn: sqlite3.Connection, token: str, now: dt.datetime) -> bool:
     return done.rowcount > 0
 
 
+TOKEN_ID_HEX = 12
+"""A token is named by the head of its hash, as the station's audit entries name it."""
+
+
+def tokens(store: Store) -> list[dict[str, Any]]:
+    """Every token the station ever made: ``id`` (the head of its hash), ``role``,
+    ``created_at``, ``revoked_at`` (None while it works); oldest first. Never the token."""
+    rows = store.query("SELECT token_hash, role, created_at, revoked_at FROM station_tokens"
+                       " ORDER BY created_at, token_hash")
+    return [{"id": bytes(r["token_hash"]).hex()[:TOKEN_ID_HEX], "role": r["role"],
+             "created_at": r["created_at"], "revoked_at": r["revoked_at"]} for r in rows]
+
+
+def revoke_id(conn: sqlite3.Connection, token_id: str, now: dt.datetime) -> list[str]:
+    """Revoke the working token whose id (:func:`tokens`) starts with ``token_id``; returns
+    the ids that matched (none, one revoked now, or several and none revoked: the caller
+    asks for a longer id)."""
+    prefix = token_id.lower()
+    rows = conn.execute("SELECT token_hash FROM station_tokens WHERE revoked_at IS NULL"
+                        " AND substr(hex(token_hash), 1, ?) = upper(?)",
+                        (len(prefix), prefix)).fetchall()
+    found = [bytes(r[0]).hex()[:TOKEN_ID_HEX] for r in rows]
+    if len(rows) == 1:
+        conn.execute("UPDATE station_tokens SET revoked_at = ? WHERE token_hash = ?",
+                     (iso(now), rows[0][0]))
+    return found
+
+
 def role_of(store: Store, token: str) -> str | None:
     rows = store.query("SELECT role FROM station_tokens WHERE token_hash = ?"
                        " AND revoked_at IS NULL", [token_hash(token)])

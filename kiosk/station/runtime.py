@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 BACKLOG = 1000
 TICK_S = 2.0
+ROLE_CACHE_S = 30.0
+"""How long a token's role is believed without asking the store again. Unit: s."""
 
 
 CLOSE_TOO_SLOW = 4408
@@ -112,7 +115,8 @@ class Station:
         self.hub = EventHub()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.seq = 0
-        self._roles: dict[str, str] = {}
+        self._roles: dict[str, tuple[str, float]] = {}
+        """token → (role, monotonic time until which it is believed)."""
         self._advised: list[tuple[str, str | None, str | None]] = []
 
     async def on_writer(self, fn: Callable[..., T], *args: Any) -> T:
@@ -153,11 +157,17 @@ class Station:
         await self.on_writer(lambda: self._publish(make()))
 
     async def role_of(self, token: str) -> str | None:
-        role = self._roles.get(token)
+        # kept ROLE_CACHE_S at most: a token revoked in the store (bianmin station revoke,
+        # bianmin setup) stops working within that, without a restart
+        cached = self._roles.get(token)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        role = await self.on_writer(station_access.role_of, self.site.store, token)
         if role is None:
-            role = await self.on_writer(station_access.role_of, self.site.store, token)
-            if role is not None:
-                self._roles[token] = role
+            self._roles.pop(token, None)
+        else:
+            self._roles[token] = (role, now + ROLE_CACHE_S)
         return role
 
     async def snapshot(self) -> tuple[int, dict[str, Any]]:

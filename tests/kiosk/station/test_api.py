@@ -5,6 +5,7 @@ retries, plain refusals, the event stream, the committed OpenAPI document, and t
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -229,3 +230,48 @@ def test_station_pair_prints_code_and_token(tmp_path: Path) -> None:
     made = json.loads(result.output)
     assert set(made) == {"code", "token", "role", "expires_at"}
     assert len(made["code"]) == 8 and made["code"].isdigit() and made["role"] == "counter"
+
+
+def test_a_revoked_token_no_longer_opens_the_running_station(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bianmin station tokens lists the screens' tokens by id (never the token); bianmin
+    station revoke ID stops one: the running station believes a role for ROLE_CACHE_S at
+    most (shortened here), so the lost kiosk is refused without a restart."""
+    from kiosk.station import runtime
+
+    monkeypatch.setattr(runtime, "ROLE_CACHE_S", 0.2)
+    data = tmp_path / "d"
+    started = start_background(data, SiteConfig())
+    try:
+        lost, kept = (started.station.writer.submit(auth.pair, started.station.site, role)
+                      .result() for role in ("kiosk", "display"))
+
+        def run(*args: str) -> Any:
+            return CliRunner().invoke(cli, ["station", *args, "--data-dir", str(data)],
+                                      catch_exceptions=False)
+
+        with StationClient(started.url, lost.token) as kiosk:
+            assert kiosk.status()["categories"]  # the cache now holds its role
+            listed = json.loads(run("tokens", "--json").output)["tokens"]
+            assert [t["role"] for t in listed] == ["kiosk", "display"]
+            assert all(t["revoked_at"] is None and len(t["id"]) == 12 for t in listed)
+            assert lost.token not in run("tokens").output  # only the hash's head is shown
+            assert run("revoke", "zz").exit_code == 2  # not an id
+            unknown = next(f"{c}{'0' * 11}" for c in "0123456789abcdef"
+                           if not any(t["id"].startswith(c) for t in listed))
+            missing = run("revoke", unknown)
+            assert missing.exit_code == 1 and "no valid token has this id" in missing.output
+            done = run("revoke", listed[0]["id"][:6], "--json")
+            assert done.exit_code == 0 and json.loads(done.output) == {"revoked": listed[0]["id"]}
+            again = run("revoke", listed[0]["id"])
+            assert again.exit_code == 1 and "no valid token has this id" in again.output
+            time.sleep(0.3)
+            with pytest.raises(StationError) as refused:
+                kiosk.status()
+            assert refused.value.status == 401
+        with StationClient(started.url, kept.token) as display:
+            assert display.status()["categories"]  # the others still work
+        states = json.loads(run("tokens", "--json").output)["tokens"]
+        assert states[0]["revoked_at"] is not None and states[1]["revoked_at"] is None
+    finally:
+        started.stop()

@@ -376,8 +376,15 @@ class SetupModel:
         except OSError as exc:
             return Outcome(False, f"无法删除 {stale} / Cannot remove {stale}: "
                            f"{exc.strerror or exc}", HINT_WRITE)
-        revoked = (not env.get("BIANMIN_STATION") and bool(env.get("BIANMIN_TOKEN"))
-                   and self._revoke(env["BIANMIN_TOKEN"]))
+        elsewhere = env.get("BIANMIN_STATION", "")
+        if elsewhere and env.get("BIANMIN_TOKEN"):
+            return Outcome(True, f"已删除不再使用的 {stale}；其令牌在 {elsewhere} 仍有效，"
+                                 "请在那台电脑上用 bianmin station tokens 和 bianmin station "
+                                 "revoke 作废 / "
+                                 f"Removed {stale}, no longer used; its token still opens the "
+                                 f"station at {elsewhere}: revoke it on that PC with bianmin "
+                                 "station tokens and bianmin station revoke")
+        revoked = bool(env.get("BIANMIN_TOKEN")) and self._revoke(env["BIANMIN_TOKEN"])
         if revoked:
             return Outcome(True, f"已删除不再使用的 {stale}，其令牌已作废 / Removed {stale}, no "
                                  "longer used; its token no longer opens the station")

@@ -224,6 +224,11 @@ def test_a_screen_of_another_pcs_station_pairs_with_its_code(
     [mismatch] = model.apply(site_answers(PcAnswers(screen="display", station_url=url,
                                                     pair_code=kiosk_code)))[:1]
     assert not mismatch.ok and "for a kiosk, not a display" in mismatch.words
+    # the display goes back to being the station's PC: its token is another PC's to revoke
+    gone = model.apply(site_answers(PcAnswers()))
+    assert any("revoke it on that PC with bianmin station tokens" in o.words for o in gone)
+    assert not (tmp_path / "etc" / "display.env").exists()
+    assert station_server.role_of(env["BIANMIN_TOKEN"]) == "display"  # still valid there
     # garbage in the answers is refused before anything is touched
     bad = site_answers(PcAnswers(screen="tv", station_url="ftp://x", pair_code="12"))
     assert sorted(p.key for p in model.validate(bad)) == ["pc.pair_code", "pc.screen",
